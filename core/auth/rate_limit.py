@@ -1,0 +1,88 @@
+"""Fixed-window rate limits, counted in the database or, when configured, in Redis.
+
+A window opens at a key's first hit and lasts `window_seconds`; the answer to a refused hit says
+when that window closes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy import case, literal
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.errors import RateLimited
+from storage.db import transaction
+from storage.models import RateLimitCounter
+
+
+class RateLimiter(Protocol):
+    def hit(self, key: str, window_seconds: int) -> tuple[int, int]:
+        """Count one hit; return (hits in the current window, seconds until it closes)."""
+        ...
+
+
+class SqlRateLimiter:
+    def __init__(self, sessions: sessionmaker[Session], now: Callable[[], datetime]) -> None:
+        self._sessions = sessions
+        self._now = now
+
+    def hit(self, key: str, window_seconds: int) -> tuple[int, int]:
+        now = self._now()
+        expired = RateLimitCounter.window_started_at <= now - timedelta(seconds=window_seconds)
+        with transaction(self._sessions) as session:
+            insert = (
+                postgresql.insert
+                if session.get_bind().dialect.name == "postgresql"
+                else sqlite.insert
+            )
+            # One statement, so two requests racing on the same key both get counted.
+            statement = (
+                insert(RateLimitCounter)
+                .values(key=key, window_started_at=now, count=1)
+                .on_conflict_do_update(
+                    index_elements=[RateLimitCounter.key],
+                    set_={
+                        "count": case((expired, literal(1)), else_=RateLimitCounter.count + 1),
+                        "window_started_at": case(
+                            (expired, literal(now, RateLimitCounter.window_started_at.type)),
+                            else_=RateLimitCounter.window_started_at,
+                        ),
+                    },
+                )
+                .returning(RateLimitCounter.count, RateLimitCounter.window_started_at)
+            )
+            count, started = session.execute(statement).one()
+        closes_in = (started + timedelta(seconds=window_seconds) - now).total_seconds()
+        return int(count), max(1, math.ceil(closes_in))
+
+
+class RedisRateLimiter:
+    def __init__(self, url: str) -> None:
+        import redis
+
+        self._redis = redis.Redis.from_url(url, socket_timeout=2)
+
+    def hit(self, key: str, window_seconds: int) -> tuple[int, int]:
+        name = f"atelier:rate:{key}"
+        pipe = self._redis.pipeline()
+        pipe.set(name, 0, ex=window_seconds, nx=True)
+        pipe.incr(name)
+        pipe.ttl(name)
+        _created, count, ttl = pipe.execute()
+        return int(count), max(1, int(ttl))
+
+
+def enforce(limiter: RateLimiter, action: str, keys: list[str], limit: int) -> None:
+    """Count a hit on every key; refuse if any of them is over `limit` per minute."""
+    waits = []
+    for key in keys:
+        count, closes_in = limiter.hit(f"{action}:{key}", 60)
+        if count > limit:
+            waits.append(closes_in)
+    if waits:
+        raise RateLimited(action, max(waits))

@@ -1,0 +1,162 @@
+"""Access tokens (JWT, RS256 or HS256) and the opaque refresh / handoff tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import secrets
+import tempfile
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from core.config import Settings
+from core.errors import AuthenticationFailed, ConfigurationError
+
+log = logging.getLogger(__name__)
+
+
+class AccessTokenExpired(AuthenticationFailed):
+    """Genuine but too old: the holder may renew it if its session is still live."""
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    user_id: uuid.UUID
+    family_id: uuid.UUID
+    role: str
+    token_id: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class SigningKeys:
+    algorithm: str
+    signing_key: str | bytes
+    verification_key: str | bytes
+
+
+class AccessTokens:
+    def __init__(
+        self,
+        keys: SigningKeys,
+        *,
+        issuer: str,
+        ttl_seconds: int,
+        now: Callable[[], datetime],
+    ) -> None:
+        self._keys = keys
+        self._issuer = issuer
+        self._ttl = timedelta(seconds=ttl_seconds)
+        self._now = now
+
+    def issue(self, *, user_id: uuid.UUID, family_id: uuid.UUID, role: str) -> str:
+        issued_at = self._now()
+        claims = {
+            "iss": self._issuer,
+            "sub": str(user_id),
+            "sid": str(family_id),
+            "role": role,
+            "iat": issued_at,
+            "exp": issued_at + self._ttl,
+            "jti": secrets.token_urlsafe(16),
+        }
+        return jwt.encode(claims, self._keys.signing_key, algorithm=self._keys.algorithm)
+
+    def verify(self, token: str) -> AccessClaims:
+        try:
+            # Only the configured algorithm is accepted: this refuses "none" and any
+            # RS256/HS256 confusion. Expiry is checked below against our own clock, the one
+            # that stamped the token.
+            claims = jwt.decode(
+                token,
+                self._keys.verification_key,
+                algorithms=[self._keys.algorithm],
+                issuer=self._issuer,
+                options={
+                    "require": ["iss", "sub", "exp", "iat", "jti", "sid"],
+                    "verify_exp": False,
+                },
+            )
+            expires_at = datetime.fromtimestamp(int(claims["exp"]), UTC)
+            if expires_at <= self._now():
+                raise jwt.ExpiredSignatureError("expired")
+            return AccessClaims(
+                user_id=uuid.UUID(claims["sub"]),
+                family_id=uuid.UUID(claims["sid"]),
+                role=str(claims.get("role", "user")),
+                token_id=str(claims["jti"]),
+                expires_at=expires_at,
+            )
+        except jwt.ExpiredSignatureError:
+            raise AccessTokenExpired("Your session has expired. Please log in again.") from None
+        except (jwt.InvalidTokenError, ValueError) as error:
+            log.warning("refused access token: %s", error)
+            raise AuthenticationFailed("Your session is not valid. Please log in again.") from None
+
+
+def new_opaque_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def hash_opaque_token(token: str) -> str:
+    # Refresh and handoff tokens are 256-bit random values: a fast hash is enough and lets the
+    # database look them up by equality.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def load_signing_keys(settings: Settings) -> SigningKeys:
+    if settings.jwt_algorithm == "HS256":
+        secret = settings.jwt_secret.get_secret_value()
+        if not secret:
+            raise ConfigurationError("JWT_ALGORITHM=HS256 needs JWT_SECRET.")
+        return SigningKeys("HS256", secret, secret)
+    private_path = settings.jwt_private_key_path or settings.data_dir / "keys" / "jwt-private.pem"
+    public_path = settings.jwt_public_key_path or settings.data_dir / "keys" / "jwt-public.pem"
+    if not private_path.exists():
+        if settings.jwt_private_key_path:
+            raise ConfigurationError(f"JWT private key not found at {private_path}.")
+        _generate_key_pair(private_path, public_path)
+    private_pem = private_path.read_bytes()
+    if public_path.exists():
+        public_pem = public_path.read_bytes()
+    else:
+        private_key = serialization.load_pem_private_key(private_pem, password=None)
+        public_pem = private_key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    return SigningKeys("RS256", private_pem, public_pem)
+
+
+def _generate_key_pair(private_path: Path, public_path: Path) -> None:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private_path.parent.mkdir(parents=True, exist_ok=True)
+    private_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    # Written aside with mode 0600, then linked into place: the key is never readable by others,
+    # never seen half-written, and when two processes start at once the first link wins.
+    fd, tmp = tempfile.mkstemp(dir=private_path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(private_pem)
+        os.link(tmp, private_path)
+    except FileExistsError:
+        return
+    finally:
+        Path(tmp).unlink()
+    public_path.write_bytes(
+        key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    log.info("generated a JWT signing key pair", extra={"path": str(private_path)})

@@ -1,0 +1,43 @@
+"""The image provider protocol: every image engine takes an `ImageRequest`, returns PNG bytes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class ImageRequest:
+    prompt: str
+    width: int
+    height: int
+    seed: int
+    model: str
+    style: str | None = None
+    # PNG bytes of an optional reference image (an upload or the user's avatar).
+    reference_png: bytes | None = None
+    # The same reference as a URL the provider can fetch (Pollinations needs one); may be None.
+    reference_url: str | None = None
+
+
+@dataclass(frozen=True)
+class ImageResult:
+    png: bytes
+    width: int
+    height: int
+    model: str
+    # Provider-specific facts worth keeping in the record (steps, upstream content type, ...).
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class ImageProvider(Protocol):
+    name: str
+    label: str
+    # False for engines that draw without a model (the offline sketch); the UI says so.
+    is_ai: bool
+
+    def models(self) -> list[str]: ...
+
+    def generate(self, request: ImageRequest) -> ImageResult:
+        """Raise `core.errors.ProviderError` with a plain message on any failure."""
+        ...

@@ -1,0 +1,38 @@
+"""The speech provider protocol: text in, MP3 out, with its real duration."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class SpeechRequest:
+    text: str
+    # BCP-47-ish code as gTTS uses them: "en", "es", "ja", "zh-CN", ...
+    language: str
+    slow: bool = False
+    voice: str | None = None
+
+
+@dataclass(frozen=True)
+class SpeechResult:
+    mp3: bytes
+    duration_seconds: float
+    # Which engine and voice actually spoke, e.g. "piper: en_US joe (medium)"; shown in the UI.
+    engine: str
+    voice: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class SpeechProvider(Protocol):
+    name: str
+    label: str
+
+    def languages(self) -> dict[str, str]:
+        """Language code -> human name, for the picker."""
+        ...
+
+    def synthesize(self, request: SpeechRequest) -> SpeechResult:
+        """Raise `core.errors.ProviderError` with a plain message on any failure."""
+        ...

@@ -1,0 +1,96 @@
+"""Wires settings into the objects the app uses: database, object store, auth."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.auth.passwords import PasswordHasher
+from core.auth.rate_limit import RateLimiter, RedisRateLimiter, SqlRateLimiter
+from core.auth.service import AuthLimits, AuthService
+from core.auth.sessions import RefreshSessions
+from core.auth.tokens import AccessTokens, load_signing_keys
+from core.config import Settings
+from storage.db import create_db_engine, create_session_factory
+from storage.migrate import upgrade_to_head
+from storage.models import utcnow
+from storage.objects import LocalObjectStore, ObjectStore, S3ObjectStore, S3Options
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: Engine
+    db: sessionmaker[Session]
+    objects: ObjectStore
+    auth: AuthService
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def build_object_store(settings: Settings) -> ObjectStore:
+    if not settings.uses_s3:
+        return LocalObjectStore(settings.data_dir / "objects")
+    return S3ObjectStore(
+        S3Options(
+            endpoint_url=settings.s3_endpoint_url,
+            public_endpoint_url=settings.s3_public_endpoint_url,
+            region=settings.s3_region,
+            access_key=settings.s3_access_key,
+            secret_key=settings.s3_secret_key.get_secret_value(),
+        )
+    )
+
+
+def build_services(settings: Settings, *, now: Callable[[], datetime] = utcnow) -> Services:
+    """Connect everything and bring storage up to date (schema migrations, buckets)."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = create_db_engine(settings.resolved_database_url, pool_size=settings.database_pool_size)
+    upgrade_to_head(engine)
+    db = create_session_factory(engine)
+    objects = build_object_store(settings)
+    objects.ensure_buckets(settings.buckets)
+
+    limiter: RateLimiter = (
+        RedisRateLimiter(settings.redis_url) if settings.redis_url else SqlRateLimiter(db, now)
+    )
+    auth = AuthService(
+        db,
+        hasher=PasswordHasher(settings.bcrypt_rounds),
+        tokens=AccessTokens(
+            load_signing_keys(settings),
+            issuer=settings.jwt_issuer,
+            ttl_seconds=settings.access_token_ttl_seconds,
+            now=now,
+        ),
+        refresh=RefreshSessions(
+            db,
+            ttl_days=settings.refresh_token_ttl_days,
+            handoff_ttl_seconds=settings.cookie_handoff_ttl_seconds,
+            now=now,
+        ),
+        limiter=limiter,
+        limits=AuthLimits(
+            login_per_minute=settings.login_limit_per_minute,
+            register_per_minute=settings.register_limit_per_minute,
+            password_min_length=settings.password_min_length,
+        ),
+        now=now,
+    )
+    log.info(
+        "services ready",
+        extra={
+            "database": engine.dialect.name,
+            "object_store": type(objects).__name__,
+            "rate_limits": type(limiter).__name__,
+        },
+    )
+    return Services(settings, engine, db, objects, auth)

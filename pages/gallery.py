@@ -1,0 +1,6 @@
+import streamlit as st
+
+from ui.session import current_account
+
+account = current_account()
+st.title("🖼️ Gallery")

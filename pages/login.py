@@ -1,0 +1,60 @@
+"""Log in or create an account."""
+
+import streamlit as st
+
+from ui.feedback import user_errors
+from ui.runtime import services
+from ui.session import client_ip, pop_notice, sign_in
+
+auth = services().auth
+
+st.title("🎨 Atelier")
+st.caption("Generate images, speech and chat answers. Everything you make is kept for you.")
+if notice := pop_notice():
+    st.info(notice)
+
+log_in, register = st.tabs(["Log in", "Create account"])
+
+with log_in, st.form("login"):
+    email = st.text_input("Email", autocomplete="email")
+    password = st.text_input("Password", type="password", autocomplete="current-password")
+    if st.form_submit_button("Log in", type="primary"):
+        with user_errors():
+            sign_in(
+                auth.login(
+                    email,
+                    password,
+                    ip=client_ip(),
+                    user_agent=st.context.headers.get("user-agent"),
+                )
+            )
+            st.rerun()
+
+with register, st.form("register"):
+    new_email = st.text_input("Email", key="register_email", autocomplete="email")
+    new_password = st.text_input(
+        "Password",
+        type="password",
+        key="register_password",
+        autocomplete="new-password",
+        help=f"At least {services().settings.password_min_length} characters, "
+        "mixing letters with digits or symbols.",
+    )
+    confirm = st.text_input(
+        "Repeat password", type="password", key="register_confirm", autocomplete="new-password"
+    )
+    if st.form_submit_button("Create account", type="primary"):
+        with user_errors():
+            if new_password != confirm:
+                st.error("The two passwords differ.", icon="⚠️")
+            else:
+                auth.register(new_email, new_password, ip=client_ip())
+                sign_in(
+                    auth.login(
+                        new_email,
+                        new_password,
+                        ip=client_ip(),
+                        user_agent=st.context.headers.get("user-agent"),
+                    )
+                )
+                st.rerun()

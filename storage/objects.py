@@ -1,0 +1,308 @@
+"""Object store: one interface, an S3 backend (boto3) and a local directory backend.
+
+Both use the same bucket/key layout, so data can move between them with a plain copy.
+Conditional writes (`expected_version`) give read-modify-write without a lock server: S3 answers
+412 when the object changed since it was read (If-Match / If-None-Match).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import boto3
+from botocore.client import BaseClient
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from core.errors import StorageUnavailable
+
+log = logging.getLogger(__name__)
+
+
+class VersionConflict(Exception):
+    """The object changed (or appeared) since it was read; read again and retry."""
+
+
+class ObjectMissing(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    data: bytes
+    # Opaque token for `put(expected_version=...)`: the ETag on S3, a content hash locally.
+    version: str
+    content_type: str
+
+
+class ObjectStore(Protocol):
+    def ensure_buckets(self, buckets: list[str]) -> None: ...
+
+    def put(
+        self,
+        bucket: str,
+        key: str,
+        data: bytes,
+        content_type: str,
+        *,
+        expected_version: str | None = None,
+        must_not_exist: bool = False,
+    ) -> None: ...
+
+    def get(self, bucket: str, key: str) -> StoredObject: ...
+
+    def delete(self, bucket: str, key: str) -> None: ...
+
+    def list_keys(self, bucket: str, prefix: str) -> Iterator[str]: ...
+
+    def presigned_url(self, bucket: str, key: str, ttl_seconds: int) -> str | None: ...
+
+    def ping(self, buckets: list[str]) -> None: ...
+
+
+class LocalObjectStore:
+    """Buckets are directories under `root`; keys are relative paths inside them."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        # Conditional writes must compare and replace as one step within this process; the
+        # embedded mode runs one process by design.
+        self._lock = threading.Lock()
+
+    def _path(self, bucket: str, key: str) -> Path:
+        bucket_dir = (self.root / bucket).resolve()
+        path = (bucket_dir / key).resolve()
+        if not path.is_relative_to(bucket_dir) or not key or key.endswith("/"):
+            raise ValueError(f"invalid object key: {key!r}")
+        return path
+
+    def ensure_buckets(self, buckets: list[str]) -> None:
+        for bucket in buckets:
+            (self.root / bucket).mkdir(parents=True, exist_ok=True)
+
+    def put(
+        self,
+        bucket: str,
+        key: str,
+        data: bytes,
+        content_type: str,
+        *,
+        expected_version: str | None = None,
+        must_not_exist: bool = False,
+    ) -> None:
+        path = self._path(bucket, key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self._lock:
+            if must_not_exist and path.exists():
+                raise VersionConflict(key)
+            if expected_version is not None:
+                try:
+                    current = _content_version(path.read_bytes())
+                except FileNotFoundError:
+                    raise VersionConflict(key) from None
+                if current != expected_version:
+                    raise VersionConflict(key)
+            _atomic_write(path, data)
+
+    def get(self, bucket: str, key: str) -> StoredObject:
+        path = self._path(bucket, key)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise ObjectMissing(key) from None
+        return StoredObject(data, _content_version(data), _guess_content_type(key))
+
+    def delete(self, bucket: str, key: str) -> None:
+        self._path(bucket, key).unlink(missing_ok=True)
+
+    def list_keys(self, bucket: str, prefix: str) -> Iterator[str]:
+        bucket_dir = self.root / bucket
+        # Walk only below the deepest directory the prefix names.
+        start = bucket_dir / prefix.rsplit("/", 1)[0] if "/" in prefix else bucket_dir
+        if not start.is_dir():
+            return
+        for dirpath, _dirs, files in sorted(os.walk(start)):
+            for name in sorted(files):
+                if name.startswith(".tmp-"):
+                    continue
+                key = Path(dirpath, name).relative_to(bucket_dir).as_posix()
+                if key.startswith(prefix):
+                    yield key
+
+    def presigned_url(self, bucket: str, key: str, ttl_seconds: int) -> str | None:
+        return None
+
+    def ping(self, buckets: list[str]) -> None:
+        for bucket in buckets:
+            if not (self.root / bucket).is_dir():
+                raise StorageUnavailable(
+                    f"Local object store folder is missing: {self.root / bucket}"
+                )
+
+
+def _content_version(data: bytes) -> str:
+    return hashlib.md5(data, usedforsecurity=False).hexdigest()
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    # Readers never see a half-written file: write aside, then rename over.
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+_CONTENT_TYPES = {
+    ".json": "application/json",
+    ".jsonl": "application/x-ndjson",
+    ".png": "image/png",
+    ".mp3": "audio/mpeg",
+}
+
+
+def _guess_content_type(key: str) -> str:
+    return _CONTENT_TYPES.get(Path(key).suffix, "application/octet-stream")
+
+
+@dataclass(frozen=True)
+class S3Options:
+    endpoint_url: str
+    region: str
+    access_key: str
+    secret_key: str
+    public_endpoint_url: str = ""
+
+
+def _s3_client(endpoint_url: str, options: S3Options) -> BaseClient:
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint_url,
+        region_name=options.region,
+        aws_access_key_id=options.access_key or None,
+        aws_secret_access_key=options.secret_key or None,
+        config=Config(
+            signature_version="s3v4",
+            s3={"addressing_style": "path"},
+            retries={"max_attempts": 3, "mode": "standard"},
+            connect_timeout=5,
+            read_timeout=30,
+            max_pool_connections=50,
+        ),
+    )
+
+
+class S3ObjectStore:
+    def __init__(self, options: S3Options) -> None:
+        self._client = _s3_client(options.endpoint_url, options)
+        # A presigned URL is only valid for the host it was signed for, so URLs handed to
+        # browsers are signed by a client that addresses the public endpoint.
+        self._public_client = (
+            _s3_client(options.public_endpoint_url, options)
+            if options.public_endpoint_url
+            else None
+        )
+
+    def ensure_buckets(self, buckets: list[str]) -> None:
+        for bucket in buckets:
+            try:
+                self._client.create_bucket(Bucket=bucket)
+                log.info("created bucket", extra={"bucket": bucket})
+            except ClientError as error:
+                if _error_code(error) not in {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}:
+                    raise _unavailable(error) from error
+            except BotoCoreError as error:
+                raise _unavailable(error) from error
+
+    def put(
+        self,
+        bucket: str,
+        key: str,
+        data: bytes,
+        content_type: str,
+        *,
+        expected_version: str | None = None,
+        must_not_exist: bool = False,
+    ) -> None:
+        extra: dict[str, Any] = {}
+        if must_not_exist:
+            extra["IfNoneMatch"] = "*"
+        if expected_version is not None:
+            extra["IfMatch"] = expected_version
+        try:
+            self._client.put_object(
+                Bucket=bucket, Key=key, Body=data, ContentType=content_type, **extra
+            )
+        except ClientError as error:
+            if _error_code(error) in {"PreconditionFailed", "ConditionalRequestConflict"}:
+                raise VersionConflict(key) from error
+            raise _unavailable(error) from error
+        except BotoCoreError as error:
+            raise _unavailable(error) from error
+
+    def get(self, bucket: str, key: str) -> StoredObject:
+        try:
+            response = self._client.get_object(Bucket=bucket, Key=key)
+            return StoredObject(
+                response["Body"].read(),
+                response["ETag"],
+                response.get("ContentType", "application/octet-stream"),
+            )
+        except ClientError as error:
+            if _error_code(error) in {"NoSuchKey", "404"}:
+                raise ObjectMissing(key) from error
+            raise _unavailable(error) from error
+        except BotoCoreError as error:
+            raise _unavailable(error) from error
+
+    def delete(self, bucket: str, key: str) -> None:
+        try:
+            self._client.delete_object(Bucket=bucket, Key=key)
+        except (ClientError, BotoCoreError) as error:
+            raise _unavailable(error) from error
+
+    def list_keys(self, bucket: str, prefix: str) -> Iterator[str]:
+        paginator = self._client.get_paginator("list_objects_v2")
+        try:
+            for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
+                for item in page.get("Contents", []):
+                    yield item["Key"]
+        except (ClientError, BotoCoreError) as error:
+            raise _unavailable(error) from error
+
+    def presigned_url(self, bucket: str, key: str, ttl_seconds: int) -> str | None:
+        if self._public_client is None:
+            return None
+        url: str = self._public_client.generate_presigned_url(
+            "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=ttl_seconds
+        )
+        return url
+
+    def ping(self, buckets: list[str]) -> None:
+        for bucket in buckets:
+            try:
+                self._client.head_bucket(Bucket=bucket)
+            except (ClientError, BotoCoreError) as error:
+                raise _unavailable(error) from error
+
+
+def _error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def _unavailable(error: Exception) -> StorageUnavailable:
+    log.error("object store request failed", exc_info=error)
+    return StorageUnavailable(
+        "The file store is not answering right now. Please try again shortly."
+    )

@@ -1,0 +1,89 @@
+"""HTTP routes served next to Streamlit by `st.App`: the refresh cookie, health, metrics.
+
+A Streamlit script cannot set cookies, so the page hands the browser a one-time code and the
+browser posts it here (see `ui/cookie_bridge.py`).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from core.errors import AuthenticationFailed
+from core.health import check_health
+from ui.runtime import services
+
+log = logging.getLogger(__name__)
+
+REFRESH_COOKIE = "atelier_refresh"
+
+
+def _refuse_cross_site(request: Request) -> Response | None:
+    # SameSite=Strict already keeps the cookie off cross-site requests; this also stops a
+    # cross-site page from making us set or clear one.
+    if request.headers.get("sec-fetch-site", "same-origin") not in {"same-origin", "none"}:
+        return JSONResponse({"error": "cross-site request refused"}, status_code=403)
+    return None
+
+
+async def redeem_session_code(request: Request) -> Response:
+    if refused := _refuse_cross_site(request):
+        return refused
+    try:
+        code = str((await request.json())["code"])
+    except (ValueError, KeyError, TypeError):
+        return JSONResponse({"error": 'expected {"code": ...}'}, status_code=400)
+    app = services()
+    try:
+        token = await run_in_threadpool(app.auth.redeem_handoff, code)
+    except AuthenticationFailed as error:
+        return JSONResponse({"error": str(error)}, status_code=401)
+    response = Response(status_code=204)
+    response.set_cookie(
+        REFRESH_COOKIE,
+        token,
+        max_age=app.settings.refresh_token_ttl_days * 24 * 3600,
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=app.settings.secure_cookies,
+    )
+    return response
+
+
+async def clear_session_cookie(request: Request) -> Response:
+    if refused := _refuse_cross_site(request):
+        return refused
+    app = services()
+    if token := request.cookies.get(REFRESH_COOKIE):
+        await run_in_threadpool(app.auth.logout_refresh_token, token)
+    response = Response(status_code=204)
+    response.delete_cookie(
+        REFRESH_COOKIE,
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=app.settings.secure_cookies,
+    )
+    return response
+
+
+async def healthz(_request: Request) -> Response:
+    try:
+        app = await run_in_threadpool(services)
+    except Exception as error:
+        log.warning("health: services failed to start", exc_info=error)
+        return JSONResponse({"status": "unavailable", "error": "starting"}, status_code=503)
+    report = await run_in_threadpool(check_health, app)
+    return JSONResponse(report.as_json(), status_code=200 if report.ok else 503)
+
+
+ROUTES = [
+    Route("/api/session", redeem_session_code, methods=["POST"]),
+    Route("/api/logout", clear_session_cookie, methods=["POST"]),
+    Route("/healthz", healthz, methods=["GET"]),
+]
