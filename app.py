@@ -1,31 +1,31 @@
-"""Atelier's entry point.
+"""Atelier's entry point: `streamlit run app.py`.
 
-`streamlit run app.py` finds the `st.App` below and serves it: Streamlit plus our HTTP routes
-(refresh cookie, /healthz). Streamlit then runs this same file as the page router on every
-script run, where `__name__` is "__main__".
+Streamlit finds the `st.App` below and serves it: the pages plus our HTTP routes (refresh
+cookie, /healthz). The script it runs on every rerun is `ui/main.py`, the page router. It lives
+outside this folder on purpose: Streamlit treats a `pages/` folder next to the running script as
+a legacy multipage app for the first run of each process, which would bypass the router.
 """
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import streamlit as st
+from starlette.concurrency import run_in_threadpool
 
-if __name__ == "__main__":
-    from ui.router import route
+from ui.feedback import on_script_error
+from ui.routes import ROUTES
+from ui.runtime import services
 
-    route()
-else:
-    from starlette.concurrency import run_in_threadpool
+ROUTER_SCRIPT = Path(__file__).resolve().parent / "ui" / "main.py"
 
-    from ui.feedback import on_script_error
-    from ui.routes import ROUTES
-    from ui.runtime import services
 
-    @asynccontextmanager
-    async def _start(_app: st.App) -> AsyncIterator[None]:
-        # Connect, migrate and check settings before serving, so a bad configuration stops
-        # the process at once instead of failing the first visitor.
-        await run_in_threadpool(services)
-        yield
+@asynccontextmanager
+async def _start(_app: st.App) -> AsyncIterator[None]:
+    # Connect, migrate and check settings before serving, so a bad configuration stops the
+    # process at once instead of failing the first visitor.
+    await run_in_threadpool(services)
+    yield
 
-    app = st.App(__file__, routes=ROUTES, lifespan=_start, on_script_error=on_script_error)
+
+app = st.App(ROUTER_SCRIPT, routes=ROUTES, lifespan=_start, on_script_error=on_script_error)

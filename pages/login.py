@@ -4,7 +4,7 @@ import streamlit as st
 
 from ui.feedback import user_errors
 from ui.runtime import services
-from ui.session import client_ip, pop_notice, sign_in
+from ui.session import client_ip, pop_notice, sign_in, user_agent
 
 auth = services().auth
 
@@ -25,7 +25,7 @@ with log_in, st.form("login"):
                     email,
                     password,
                     ip=client_ip(),
-                    user_agent=st.context.headers.get("user-agent"),
+                    user_agent=user_agent(),
                 )
             )
             st.rerun()
@@ -54,7 +54,7 @@ with register, st.form("register"):
                         new_email,
                         new_password,
                         ip=client_ip(),
-                        user_agent=st.context.headers.get("user-agent"),
+                        user_agent=user_agent(),
                     )
                 )
                 st.rerun()

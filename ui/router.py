@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from core.auth.service import Account
@@ -10,32 +12,43 @@ from ui.feedback import user_errors
 from ui.session import resolve_account, sign_out
 
 _AFTER_LOGIN = "_after_login"
+_PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
 
 
 def _pages(account: Account | None) -> dict[str, st.Page]:
     admin_visibility = "visible" if account and account.is_admin else "hidden"
     return {
         "login": st.Page(
-            "pages/login.py",
+            _PAGES_DIR / "login.py",
             title="Log in",
             icon="🔑",
             url_path="login",
             visibility="hidden" if account else "visible",
         ),
         "image": st.Page(
-            "pages/image_studio.py", title="Image Studio", icon="🎨", url_path="image", default=True
+            _PAGES_DIR / "image_studio.py",
+            title="Image Studio",
+            icon="🎨",
+            url_path="image",
+            default=True,
         ),
         "speech": st.Page(
-            "pages/speech_studio.py", title="Speech Studio", icon="🔊", url_path="speech"
+            _PAGES_DIR / "speech_studio.py", title="Speech Studio", icon="🔊", url_path="speech"
         ),
-        "chat": st.Page("pages/chat.py", title="Chat", icon="💬", url_path="chat"),
-        "gallery": st.Page("pages/gallery.py", title="Gallery", icon="🖼️", url_path="gallery"),
+        "chat": st.Page(_PAGES_DIR / "chat.py", title="Chat", icon="💬", url_path="chat"),
+        "gallery": st.Page(
+            _PAGES_DIR / "gallery.py", title="Gallery", icon="🖼️", url_path="gallery"
+        ),
         "analytics": st.Page(
-            "pages/analytics.py", title="Analytics", icon="📊", url_path="analytics"
+            _PAGES_DIR / "analytics.py", title="Analytics", icon="📊", url_path="analytics"
         ),
         # Registered for everyone so a deep link gets a clear refusal, listed for admins only.
         "admin": st.Page(
-            "pages/admin.py", title="Admin", icon="🛡️", url_path="admin", visibility=admin_visibility
+            _PAGES_DIR / "admin.py",
+            title="Admin",
+            icon="🛡️",
+            url_path="admin",
+            visibility=admin_visibility,
         ),
     }
 

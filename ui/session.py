@@ -29,8 +29,17 @@ class _AuthState:
     access_token: str
 
 
+def _text(value: object) -> str | None:
+    # Outside a browser session (AppTest, bare mode) st.context holds placeholders, not text.
+    return value if isinstance(value, str) else None
+
+
 def client_ip() -> str | None:
-    return st.context.ip_address
+    return _text(st.context.ip_address)
+
+
+def user_agent() -> str | None:
+    return _text(st.context.headers.get("user-agent"))
 
 
 def sign_in(signed_in: SignedIn) -> None:
@@ -67,7 +76,7 @@ def resolve_account() -> Account | None:
         # The cookie is only read on a new websocket session (first load, reload, new tab);
         # later the cookie in st.context is stale because it was rotated.
         st.session_state[_RESUME_TRIED] = True
-        if refresh_token := st.context.cookies.get(REFRESH_COOKIE):
+        if refresh_token := _text(st.context.cookies.get(REFRESH_COOKIE)):
             try:
                 sign_in(auth.resume(refresh_token))
             except AuthenticationFailed as error:

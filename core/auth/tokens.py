@@ -23,6 +23,10 @@ from core.errors import AuthenticationFailed, ConfigurationError
 log = logging.getLogger(__name__)
 
 
+# Tolerated difference between the clocks of replicas that issue and check tokens.
+_CLOCK_SKEW = timedelta(seconds=30)
+
+
 class AccessTokenExpired(AuthenticationFailed):
     """Genuine but too old: the holder may renew it if its session is still live."""
 
@@ -73,7 +77,7 @@ class AccessTokens:
     def verify(self, token: str) -> AccessClaims:
         try:
             # Only the configured algorithm is accepted: this refuses "none" and any
-            # RS256/HS256 confusion. Expiry is checked below against our own clock, the one
+            # RS256/HS256 confusion. Times are checked below against our own clock, the one
             # that stamped the token.
             claims = jwt.decode(
                 token,
@@ -83,10 +87,14 @@ class AccessTokens:
                 options={
                     "require": ["iss", "sub", "exp", "iat", "jti", "sid"],
                     "verify_exp": False,
+                    "verify_iat": False,
                 },
             )
+            now = self._now()
             expires_at = datetime.fromtimestamp(int(claims["exp"]), UTC)
-            if expires_at <= self._now():
+            if datetime.fromtimestamp(int(claims["iat"]), UTC) > now + _CLOCK_SKEW:
+                raise jwt.ImmatureSignatureError("issued in the future")
+            if expires_at <= now:
                 raise jwt.ExpiredSignatureError("expired")
             return AccessClaims(
                 user_id=uuid.UUID(claims["sub"]),

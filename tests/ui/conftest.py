@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import ui.runtime
+from core.services import Services
+
+APP = str(Path(__file__).resolve().parents[2] / "ui" / "main.py")
+
+
+@pytest.fixture
+def app_services(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Services]:
+    """The process-wide services the pages use, on a fresh embedded backend."""
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("BCRYPT_ROUNDS", "4")
+    monkeypatch.setattr(ui.runtime, "_services", None)
+    services = ui.runtime.services()
+    yield services
+    services.close()
+
+
+@pytest.fixture
+def app(app_services: Services) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.run()
+    return at
+
+
+def log_in(at: AppTest, email: str, password: str) -> AppTest:
+    form = [t for t in at.text_input if t.form_id == "login"]
+    form[0].input(email)
+    form[1].input(password)
+    next(b for b in at.button if b.label == "Log in").click()
+    return at.run()
+
+
+def register(at: AppTest, email: str, password: str, confirm: str | None = None) -> AppTest:
+    at.text_input(key="register_email").input(email)
+    at.text_input(key="register_password").input(password)
+    at.text_input(key="register_confirm").input(confirm if confirm is not None else password)
+    next(b for b in at.button if b.label == "Create account").click()
+    return at.run()
