@@ -70,8 +70,9 @@ class Settings(BaseSettings):
     bcrypt_rounds: int = Field(default=12, ge=4, le=16)
     password_min_length: int = Field(default=10, ge=8)
 
-    # Rate limits, attempts per minute.
+    # Rate limits, attempts per minute: login per account and per client IP, sign-up per IP.
     login_limit_per_minute: int = 5
+    login_ip_limit_per_minute: int = 5
     register_limit_per_minute: int = 3
     # Counters live in the database unless Redis is configured.
     redis_url: str = ""

@@ -80,7 +80,8 @@ def build_services(settings: Settings, *, now: Callable[[], datetime] = utcnow) 
         limiter=limiter,
         limits=AuthLimits(
             login_per_minute=settings.login_limit_per_minute,
-            register_per_minute=settings.register_limit_per_minute,
+            login_per_ip_per_minute=settings.login_ip_limit_per_minute,
+            register_per_ip_per_minute=settings.register_limit_per_minute,
             password_min_length=settings.password_min_length,
         ),
         now=now,

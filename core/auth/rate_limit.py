@@ -77,10 +77,10 @@ class RedisRateLimiter:
         return int(count), max(1, int(ttl))
 
 
-def enforce(limiter: RateLimiter, action: str, keys: list[str], limit: int) -> None:
-    """Count a hit on every key; refuse if any of them is over `limit` per minute."""
+def enforce(limiter: RateLimiter, action: str, limits: dict[str, int]) -> None:
+    """Count a hit on every key; refuse if any key is over its limit per minute."""
     waits = []
-    for key in keys:
+    for key, limit in limits.items():
         count, closes_in = limiter.hit(f"{action}:{key}", 60)
         if count > limit:
             waits.append(closes_in)

@@ -64,7 +64,8 @@ class Authenticated:
 @dataclass(frozen=True)
 class AuthLimits:
     login_per_minute: int
-    register_per_minute: int
+    login_per_ip_per_minute: int
+    register_per_ip_per_minute: int
     password_min_length: int
 
 
@@ -90,7 +91,9 @@ class AuthService:
 
     def register(self, email: str, password: str, *, ip: str | None) -> Account:
         enforce(
-            self._limiter, "register", [f"ip:{ip or 'unknown'}"], self._limits.register_per_minute
+            self._limiter,
+            "register",
+            {f"ip:{ip or 'local'}": self._limits.register_per_ip_per_minute},
         )
         email = normalize_email(email)
         check_password_rules(password, email=email, min_length=self._limits.password_min_length)
@@ -125,8 +128,10 @@ class AuthService:
         enforce(
             self._limiter,
             "login",
-            [f"account:{account_key}", f"ip:{ip or 'unknown'}"],
-            self._limits.login_per_minute,
+            {
+                f"account:{account_key}": self._limits.login_per_minute,
+                f"ip:{ip or 'local'}": self._limits.login_per_ip_per_minute,
+            },
         )
         with transaction(self._sessions) as db:
             user = db.scalars(select(User).where(User.email == account_key)).one_or_none()

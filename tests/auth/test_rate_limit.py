@@ -34,9 +34,9 @@ def test_concurrent_hits_are_all_counted(limiter: RateLimiter) -> None:
 def test_enforce_refuses_past_the_limit_and_says_when_to_retry(limiter: RateLimiter) -> None:
     key = str(uuid.uuid4())
     for _ in range(3):
-        enforce(limiter, "login", [key], limit=3)
+        enforce(limiter, "login", {key: 3})
     with pytest.raises(RateLimited) as refused:
-        enforce(limiter, "login", [key], limit=3)
+        enforce(limiter, "login", {key: 3})
     assert 1 <= refused.value.retry_after_seconds <= 60
     assert f"Try again in {refused.value.retry_after_seconds} s" in str(refused.value)
 
