@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from core.config import Settings
 from core.services import Services, build_services
 from storage.migrate import upgrade_to_head
 from storage.models import Base
+from tests.support.app_server import AppServer, start_app
 from tests.support.clock import FakeClock
 from tests.support.postgres import temporary_database
 from tests.support.seaweedfs import SeaweedFS, start_seaweedfs
@@ -112,3 +114,30 @@ def services(make_settings: Callable[..., Settings], clock: FakeClock) -> Iterat
     built = build_services(make_settings(), now=clock)
     yield built
     built.close()
+
+
+@pytest.fixture(scope="session")
+def app_server(
+    tmp_path_factory: pytest.TempPathFactory, seaweedfs: SeaweedFS
+) -> Iterator[AppServer]:
+    prefix = f"e2e-{uuid.uuid4().hex[:8]}"
+    with temporary_database() as database_url:
+        server = start_app(
+            tmp_path_factory.mktemp("app"),
+            {
+                "DATABASE_URL": database_url,
+                "S3_ENDPOINT_URL": seaweedfs.endpoint_url,
+                "S3_PUBLIC_ENDPOINT_URL": seaweedfs.endpoint_url,
+                "S3_ACCESS_KEY": seaweedfs.access_key,
+                "S3_SECRET_KEY": seaweedfs.secret_key,
+                "S3_BUCKET_IMAGE": f"{prefix}-image",
+                "S3_BUCKET_SPEECH": f"{prefix}-tts",
+                "S3_BUCKET_CHAT": f"{prefix}-chat",
+                "BCRYPT_ROUNDS": "4",
+                # Every browser here comes from 127.0.0.1: per-IP limits would couple the tests.
+                "LOGIN_IP_LIMIT_PER_MINUTE": "10000",
+                "REGISTER_LIMIT_PER_MINUTE": "10000",
+            },
+        )
+        yield server
+        server.stop()

@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Route, sync_playwright
-
-from tests.support.app_server import AppServer, start_app
-from tests.support.postgres import temporary_database
-from tests.support.seaweedfs import SeaweedFS
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -25,33 +20,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/e2e/" in str(item.path):
             item.add_marker(pytest.mark.e2e)
-
-
-@pytest.fixture(scope="session")
-def app_server(
-    tmp_path_factory: pytest.TempPathFactory, seaweedfs: SeaweedFS
-) -> Iterator[AppServer]:
-    prefix = f"e2e-{uuid.uuid4().hex[:8]}"
-    with temporary_database() as database_url:
-        server = start_app(
-            tmp_path_factory.mktemp("app"),
-            {
-                "DATABASE_URL": database_url,
-                "S3_ENDPOINT_URL": seaweedfs.endpoint_url,
-                "S3_PUBLIC_ENDPOINT_URL": seaweedfs.endpoint_url,
-                "S3_ACCESS_KEY": seaweedfs.access_key,
-                "S3_SECRET_KEY": seaweedfs.secret_key,
-                "S3_BUCKET_IMAGE": f"{prefix}-image",
-                "S3_BUCKET_SPEECH": f"{prefix}-tts",
-                "S3_BUCKET_CHAT": f"{prefix}-chat",
-                "BCRYPT_ROUNDS": "4",
-                # Every browser here comes from 127.0.0.1: per-IP limits would couple the tests.
-                "LOGIN_IP_LIMIT_PER_MINUTE": "10000",
-                "REGISTER_LIMIT_PER_MINUTE": "10000",
-            },
-        )
-        yield server
-        server.stop()
 
 
 @pytest.fixture(scope="session")

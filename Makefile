@@ -1,0 +1,31 @@
+# Two commands matter on a fresh machine (see README): `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8501
+
+.PHONY: run test lint bench clean
+
+## Run the app on its embedded defaults (SQLite + local folder under ./data): no services, no keys.
+run: $(VENV)/.runtime-installed
+	$(BIN)/streamlit run app.py --server.port $(PORT)
+
+## Install everything the suite needs (packages, Chromium, services) and run the whole suite.
+test:
+	PYTHON="$(PYTHON)" bash .ci/prepare
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/python -m pytest
+
+lint:
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy
+
+$(VENV)/.runtime-installed: requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
