@@ -16,6 +16,9 @@ from core.auth.service import AuthLimits, AuthService
 from core.auth.sessions import RefreshSessions
 from core.auth.tokens import AccessTokens, load_signing_keys
 from core.config import Settings
+from core.gallery import Gallery
+from core.generation.pipeline import GenerationPipeline
+from core.history import HistoryIndex
 from storage.db import create_db_engine, create_session_factory
 from storage.migrate import upgrade_to_head
 from storage.models import utcnow
@@ -31,8 +34,12 @@ class Services:
     db: sessionmaker[Session]
     objects: ObjectStore
     auth: AuthService
+    history: HistoryIndex
+    pipeline: GenerationPipeline
+    gallery: Gallery
 
     def close(self) -> None:
+        self.pipeline.close()
         self.engine.dispose()
 
 
@@ -86,6 +93,9 @@ def build_services(settings: Settings, *, now: Callable[[], datetime] = utcnow) 
         ),
         now=now,
     )
+    history = HistoryIndex(objects, settings.bucket_for)
+    pipeline = GenerationPipeline(db, objects, history, bucket_for=settings.bucket_for, now=now)
+    gallery = Gallery(db, objects, history, presign_ttl_seconds=settings.s3_presign_ttl_seconds)
     log.info(
         "services ready",
         extra={
@@ -94,4 +104,4 @@ def build_services(settings: Settings, *, now: Callable[[], datetime] = utcnow) 
             "rate_limits": type(limiter).__name__,
         },
     )
-    return Services(settings, engine, db, objects, auth)
+    return Services(settings, engine, db, objects, auth, history, pipeline, gallery)

@@ -7,7 +7,6 @@ Conditional writes (`expected_version`) give read-modify-write without a lock se
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import tempfile
@@ -36,9 +35,16 @@ class ObjectMissing(Exception):
 
 
 @dataclass(frozen=True)
+class ObjectInfo:
+    key: str
+    version: str
+    size: int
+
+
+@dataclass(frozen=True)
 class StoredObject:
     data: bytes
-    # Opaque token for `put(expected_version=...)`: the ETag on S3, a content hash locally.
+    # Opaque token for `put(expected_version=...)`: the ETag on S3, file identity locally.
     version: str
     content_type: str
 
@@ -55,13 +61,15 @@ class ObjectStore(Protocol):
         *,
         expected_version: str | None = None,
         must_not_exist: bool = False,
-    ) -> None: ...
+    ) -> str:
+        """Store the object; return its new version."""
+        ...
 
     def get(self, bucket: str, key: str) -> StoredObject: ...
 
     def delete(self, bucket: str, key: str) -> None: ...
 
-    def list_keys(self, bucket: str, prefix: str) -> Iterator[str]: ...
+    def list_objects(self, bucket: str, prefix: str) -> Iterator[ObjectInfo]: ...
 
     def presigned_url(self, bucket: str, key: str, ttl_seconds: int) -> str | None: ...
 
@@ -97,7 +105,7 @@ class LocalObjectStore:
         *,
         expected_version: str | None = None,
         must_not_exist: bool = False,
-    ) -> None:
+    ) -> str:
         path = self._path(bucket, key)
         path.parent.mkdir(parents=True, exist_ok=True)
         with self._lock:
@@ -105,25 +113,29 @@ class LocalObjectStore:
                 raise VersionConflict(key)
             if expected_version is not None:
                 try:
-                    current = _content_version(path.read_bytes())
+                    current = _file_version(path.stat())
                 except FileNotFoundError:
                     raise VersionConflict(key) from None
                 if current != expected_version:
                     raise VersionConflict(key)
             _atomic_write(path, data)
+            return _file_version(path.stat())
 
     def get(self, bucket: str, key: str) -> StoredObject:
         path = self._path(bucket, key)
         try:
-            data = path.read_bytes()
+            with path.open("rb") as handle:
+                # Version from the open file, so it describes exactly the bytes read.
+                version = _file_version(os.fstat(handle.fileno()))
+                data = handle.read()
         except FileNotFoundError:
             raise ObjectMissing(key) from None
-        return StoredObject(data, _content_version(data), _guess_content_type(key))
+        return StoredObject(data, version, _guess_content_type(key))
 
     def delete(self, bucket: str, key: str) -> None:
         self._path(bucket, key).unlink(missing_ok=True)
 
-    def list_keys(self, bucket: str, prefix: str) -> Iterator[str]:
+    def list_objects(self, bucket: str, prefix: str) -> Iterator[ObjectInfo]:
         bucket_dir = self.root / bucket
         # Walk only below the deepest directory the prefix names.
         start = bucket_dir / prefix.rsplit("/", 1)[0] if "/" in prefix else bucket_dir
@@ -133,9 +145,14 @@ class LocalObjectStore:
             for name in sorted(files):
                 if name.startswith(".tmp-"):
                     continue
-                key = Path(dirpath, name).relative_to(bucket_dir).as_posix()
+                path = Path(dirpath, name)
+                key = path.relative_to(bucket_dir).as_posix()
                 if key.startswith(prefix):
-                    yield key
+                    try:
+                        stat = path.stat()
+                    except FileNotFoundError:  # deleted while we walked
+                        continue
+                    yield ObjectInfo(key, _file_version(stat), stat.st_size)
 
     def presigned_url(self, bucket: str, key: str, ttl_seconds: int) -> str | None:
         return None
@@ -148,8 +165,9 @@ class LocalObjectStore:
                 )
 
 
-def _content_version(data: bytes) -> str:
-    return hashlib.md5(data, usedforsecurity=False).hexdigest()
+def _file_version(stat: os.stat_result) -> str:
+    # Every write replaces the file (new inode), so inode + mtime + size changes on each write.
+    return f"{stat.st_ino}-{stat.st_mtime_ns}-{stat.st_size}"
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -234,16 +252,17 @@ class S3ObjectStore:
         *,
         expected_version: str | None = None,
         must_not_exist: bool = False,
-    ) -> None:
+    ) -> str:
         extra: dict[str, Any] = {}
         if must_not_exist:
             extra["IfNoneMatch"] = "*"
         if expected_version is not None:
             extra["IfMatch"] = expected_version
         try:
-            self._client.put_object(
+            response = self._client.put_object(
                 Bucket=bucket, Key=key, Body=data, ContentType=content_type, **extra
             )
+            return str(response["ETag"])
         except ClientError as error:
             if _error_code(error) in {"PreconditionFailed", "ConditionalRequestConflict"}:
                 raise VersionConflict(key) from error
@@ -272,12 +291,12 @@ class S3ObjectStore:
         except (ClientError, BotoCoreError) as error:
             raise _unavailable(error) from error
 
-    def list_keys(self, bucket: str, prefix: str) -> Iterator[str]:
+    def list_objects(self, bucket: str, prefix: str) -> Iterator[ObjectInfo]:
         paginator = self._client.get_paginator("list_objects_v2")
         try:
             for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
                 for item in page.get("Contents", []):
-                    yield item["Key"]
+                    yield ObjectInfo(item["Key"], item["ETag"], item["Size"])
         except (ClientError, BotoCoreError) as error:
             raise _unavailable(error) from error
 

@@ -40,7 +40,7 @@ def test_list_keys_returns_only_the_prefix(services: Services, bucket: str) -> N
     ]:
         store.put(bucket, key, b"{}\n", "application/x-ndjson")
 
-    keys = sorted(store.list_keys(bucket, "users/u1/"))
+    keys = sorted(info.key for info in store.list_objects(bucket, "users/u1/"))
 
     assert keys == [
         "users/u1/image/history/2026/11/21.jsonl",
@@ -62,6 +62,16 @@ def test_must_not_exist_refuses_an_existing_object(services: Services, bucket: s
     with pytest.raises(VersionConflict):
         store.put(bucket, "index.jsonl", b"2\n", "application/x-ndjson", must_not_exist=True)
     assert store.get(bucket, "index.jsonl").data == b"1\n"
+
+
+def test_versions_agree_between_put_get_and_list(services: Services, bucket: str) -> None:
+    store = services.objects
+    written = store.put(bucket, "day.jsonl", b"1\n", "application/x-ndjson")
+    listed = next(iter(store.list_objects(bucket, "day.jsonl")))
+    assert store.get(bucket, "day.jsonl").version == written == listed.version
+    assert listed.size == 2
+    rewritten = store.put(bucket, "day.jsonl", b"1\n2\n", "application/x-ndjson")
+    assert rewritten != written
 
 
 def test_stale_version_is_refused(services: Services, bucket: str) -> None:

@@ -1,0 +1,156 @@
+"""A user's own generations: listed from their history index, opened and deleted by id.
+
+Every lookup is scoped to the asking user: the listing reads only their index prefix, and
+opening or deleting goes through their own `generations` row. Someone else's id is "not found".
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.errors import NotFound
+from core.history import HistoryIndex, IndexEntry
+from core.modality import Modality
+from storage.db import transaction
+from storage.models import Generation
+from storage.objects import ObjectMissing, ObjectStore
+
+log = logging.getLogger(__name__)
+
+NOT_FOUND = "That generation does not exist or is not yours."
+
+
+@dataclass(frozen=True)
+class GalleryPage:
+    entries: list[IndexEntry]
+    # Pass back to get the next page; None when there is nothing older.
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class GalleryItem:
+    entry: IndexEntry
+    record: dict[str, Any]
+    # A link the browser can open directly, when the object store can sign one.
+    signed_url: str | None
+
+
+class Gallery:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        store: ObjectStore,
+        history: HistoryIndex,
+        *,
+        presign_ttl_seconds: int,
+    ) -> None:
+        self._sessions = sessions
+        self._store = store
+        self._history = history
+        self._presign_ttl = presign_ttl_seconds
+
+    def page(
+        self,
+        user_id: uuid.UUID,
+        *,
+        modalities: list[Modality] | None = None,
+        text: str = "",
+        limit: int = 24,
+        cursor: str | None = None,
+    ) -> GalleryPage:
+        """Newest first. The cursor is the id of the last entry of the previous page."""
+        needle = text.strip().casefold()
+        entries: list[IndexEntry] = []
+        skipping = cursor is not None
+        for entry in self._history.entries(user_id, modalities or list(Modality)):
+            if skipping:
+                skipping = str(entry.id) != cursor
+                continue
+            if needle and needle not in entry.prompt.casefold():
+                continue
+            if len(entries) == limit:
+                return GalleryPage(entries, str(entries[-1].id))
+            entries.append(entry)
+        return GalleryPage(entries, None)
+
+    def open(self, user_id: uuid.UUID, generation_id: uuid.UUID) -> GalleryItem:
+        row = self._own_row(user_id, generation_id)
+        try:
+            record = json.loads(self._store.get(row.s3_bucket, row.record_key or "").data)
+        except ObjectMissing:
+            raise NotFound(NOT_FOUND) from None
+        entry = _entry_from_row(row, record)
+        signed = (
+            self._store.presigned_url(row.s3_bucket, row.media_key, self._presign_ttl)
+            if row.media_key
+            else None
+        )
+        return GalleryItem(entry, record, signed)
+
+    def media(self, user_id: uuid.UUID, entry: IndexEntry, *, thumbnail: bool = False) -> bytes:
+        """Bytes of the user's own media (or its thumbnail) named by an index entry."""
+        key = entry.thumbnail_key if thumbnail and entry.thumbnail_key else entry.media_key
+        row = self._own_row(user_id, entry.id)
+        # Anything inside the generation's own request folder is the owner's to read.
+        if not key.startswith(_request_folder(row)) or ".." in key:
+            raise NotFound(NOT_FOUND)
+        try:
+            return self._store.get(row.s3_bucket, key).data
+        except ObjectMissing:
+            raise NotFound("This file is no longer in storage.") from None
+
+    def delete(self, user_id: uuid.UUID, generation_id: uuid.UUID) -> None:
+        """Remove the media, the record, the index line and the row."""
+        row = self._own_row(user_id, generation_id)
+        modality = Modality(row.modality)
+        # The index line goes first: from then on nothing points at the files being removed.
+        self._history.remove(user_id, modality, row.id, row.created_at.date())
+        for info in list(self._store.list_objects(row.s3_bucket, _request_folder(row))):
+            self._store.delete(row.s3_bucket, info.key)
+        with transaction(self._sessions) as db:
+            db.execute(
+                delete(Generation).where(Generation.id == row.id, Generation.user_id == user_id)
+            )
+        log.info(
+            "generation deleted", extra={"generation_id": str(row.id), "user_id": str(user_id)}
+        )
+
+    def _own_row(self, user_id: uuid.UUID, generation_id: uuid.UUID) -> Generation:
+        with self._sessions() as db:
+            row = db.scalars(
+                select(Generation).where(
+                    Generation.id == generation_id, Generation.user_id == user_id
+                )
+            ).one_or_none()
+        if row is None or row.status != "completed":
+            raise NotFound(NOT_FOUND)
+        return row
+
+
+def _request_folder(row: Generation) -> str:
+    return (row.record_key or "").rpartition("/")[0] + "/"
+
+
+def _entry_from_row(row: Generation, record: dict[str, Any]) -> IndexEntry:
+    s3 = record.get("s3", {})
+    return IndexEntry(
+        id=row.id,
+        created_at=row.created_at,
+        modality=Modality(row.modality),
+        provider=row.provider,
+        model=row.model,
+        prompt=row.prompt,
+        media_key=row.media_key or "",
+        record_key=row.record_key or "",
+        content_type=row.content_type or "",
+        thumbnail_key=s3.get("thumbnail"),
+        params=record.get("input", {}),
+        meta=dict(record.get("meta", {})),
+    )
