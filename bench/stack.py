@@ -1,0 +1,53 @@
+"""The production-shaped stack for benchmarks: PostgreSQL + a real SeaweedFS S3 server."""
+
+from __future__ import annotations
+
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from core.config import Settings
+from core.services import Services, build_services
+from tests.support.postgres import temporary_database
+from tests.support.seaweedfs import start_seaweedfs
+
+
+@contextmanager
+def production_stack(**overrides: Any) -> Iterator[Services]:
+    with tempfile.TemporaryDirectory() as workdir, temporary_database() as database_url:
+        seaweed = start_seaweedfs(Path(workdir) / "seaweedfs")
+        prefix = f"bench-{uuid.uuid4().hex[:8]}"
+        settings = Settings(  # type: ignore[call-arg]
+            _env_file=None,
+            app_env="test",
+            data_dir=Path(workdir) / "data",
+            database_url=database_url,
+            s3_endpoint_url=seaweed.endpoint_url,
+            s3_access_key=seaweed.access_key,
+            s3_secret_key=seaweed.secret_key,
+            s3_bucket_image=f"{prefix}-image",
+            s3_bucket_speech=f"{prefix}-tts",
+            s3_bucket_chat=f"{prefix}-chat",
+            jwt_algorithm="HS256",
+            jwt_secret="bench-" + "x" * 40,
+            bcrypt_rounds=4,
+            **overrides,
+        )
+        services = build_services(settings)
+        try:
+            yield services
+        finally:
+            services.close()
+            seaweed.stop()
+
+
+def percentiles(samples_ms: list[float]) -> dict[str, float]:
+    ordered = sorted(samples_ms)
+
+    def at(fraction: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(fraction * len(ordered)))], 2)
+
+    return {"p50": at(0.50), "p95": at(0.95), "max": round(ordered[-1], 2), "n": len(ordered)}
