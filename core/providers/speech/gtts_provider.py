@@ -59,7 +59,7 @@ class GttsSpeechProvider:
             mp3=b"".join(parts),
             duration_seconds=sum(mp3_duration(part, source=SERVICE) for part in parts),
             engine="gTTS",
-            voice=f"{language} · translate.google.{self._tld}",
+            voice=f"{language} (translate.google.{self._tld})",
             details={
                 "language": language,
                 "slow": request.slow,

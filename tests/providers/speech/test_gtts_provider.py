@@ -31,7 +31,7 @@ def test_returns_googles_mp3_and_its_real_duration(
     decoded = decode_mp3(result.mp3)
     assert result.duration_seconds == pytest.approx(decoded.seconds, abs=0.1)
     assert decoded.rms > 0.01
-    assert result.spoken_by == "gTTS · en · translate.google.com"
+    assert result.spoken_by == "gTTS · en (translate.google.com)"
     assert fake_google.seen == [SeenRequest(tld="com", text="Hello there.", lang="en", slow=False)]
 
 
