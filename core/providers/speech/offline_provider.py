@@ -71,7 +71,7 @@ class OfflineSpeechProvider:
                         text, language=engine_language, slow=request.slow, wav_path=wav_path
                     )
                     if wav_duration(wav_path) == 0:
-                        # Only symbols, or a script the voice cannot read (Latin for Kokoro).
+                        # A script the voice cannot read: Kokoro makes no sound for Cyrillic.
                         raise EngineFailure("found nothing it can read in this text")
                 except EngineFailure as failure:
                     log.warning(
