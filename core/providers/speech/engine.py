@@ -1,0 +1,75 @@
+"""What the offline provider needs from a speech engine, and how heavy voices are shared."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Generic, Protocol, TypeVar
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# How much slower "slow" speaks, for every offline engine: 0.7 is close to gTTS's slow mode.
+SLOW_RATE = 0.7
+
+
+class EngineFailure(Exception):
+    """An engine could not load or could not speak; the offline provider tries the next one."""
+
+
+class Engine(Protocol):
+    # Shown to the user as "<name> · <voice>".
+    name: str
+
+    def voice(self, language: str) -> str: ...
+
+    def speak(self, text: str, *, language: str, slow: bool, wav_path: Path) -> None:
+        """Write the spoken text as a WAV file; raise `EngineFailure` if that is impossible."""
+        ...
+
+
+class SharedModel(Generic[T]):
+    """A model loaded on first use, once per process, and used by one thread at a time.
+
+    Streamlit runs each browser session in its own thread: without the lock two sessions would
+    load the same weights twice, and the engines' native front ends (espeak-ng inside piper,
+    OpenJTalk inside Kokoro) keep global state that concurrent calls can corrupt. On two cores,
+    taking turns costs little next to that.
+    """
+
+    def __init__(self, what: str, load: Callable[[], T]) -> None:
+        self._what = what
+        self._load = load
+        self._lock = threading.Lock()
+        self._model: T | None = None
+        # The weights come from installed packages: a failed load will not fix itself until
+        # the process restarts, so it is not retried on every request.
+        self._failure: str | None = None
+
+    @contextmanager
+    def borrow(self) -> Iterator[T]:
+        with self._lock:
+            yield self._loaded()
+
+    def _loaded(self) -> T:
+        if self._model is not None:
+            return self._model
+        if self._failure is not None:
+            raise EngineFailure(self._failure)
+        started = time.perf_counter()
+        try:
+            self._model = self._load()
+        except Exception as error:
+            self._failure = f"{self._what} could not be loaded: {error}"
+            log.exception("speech model failed to load", extra={"model": self._what})
+            raise EngineFailure(self._failure) from error
+        log.info(
+            "speech model loaded",
+            extra={"model": self._what, "seconds": round(time.perf_counter() - started, 2)},
+        )
+        return self._model
