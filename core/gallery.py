@@ -86,18 +86,15 @@ class Gallery:
             record = json.loads(self._store.get(row.s3_bucket, row.record_key or "").data)
         except ObjectMissing:
             raise NotFound(NOT_FOUND) from None
-        entry = _entry_from_row(row, record)
-        signed = (
-            self._store.presigned_url(row.s3_bucket, row.media_key, self._presign_ttl)
-            if row.media_key
-            else None
-        )
-        return GalleryItem(entry, record, signed)
+        return GalleryItem(_entry_from_row(row, record), record, self._signed_url(row))
 
-    def media(self, user_id: uuid.UUID, entry: IndexEntry, *, thumbnail: bool = False) -> bytes:
-        """Bytes of the user's own media (or its thumbnail) named by an index entry."""
-        key = entry.thumbnail_key if thumbnail and entry.thumbnail_key else entry.media_key
-        row = self._own_row(user_id, entry.id)
+    def signed_url(self, user_id: uuid.UUID, generation_id: uuid.UUID) -> str | None:
+        """A time-limited link to the media, when the object store can sign one."""
+        return self._signed_url(self._own_row(user_id, generation_id))
+
+    def media(self, user_id: uuid.UUID, generation_id: uuid.UUID, key: str) -> bytes:
+        """Bytes of a file (media, thumbnail) inside the user's own generation folder."""
+        row = self._own_row(user_id, generation_id)
         # Anything inside the generation's own request folder is the owner's to read.
         if not key.startswith(_request_folder(row)) or ".." in key:
             raise NotFound(NOT_FOUND)
@@ -121,6 +118,11 @@ class Gallery:
         log.info(
             "generation deleted", extra={"generation_id": str(row.id), "user_id": str(user_id)}
         )
+
+    def _signed_url(self, row: Generation) -> str | None:
+        if not row.media_key:
+            return None
+        return self._store.presigned_url(row.s3_bucket, row.media_key, self._presign_ttl)
 
     def _own_row(self, user_id: uuid.UUID, generation_id: uuid.UUID) -> Generation:
         with self._sessions() as db:

@@ -18,7 +18,9 @@ from core.auth.tokens import AccessTokens, load_signing_keys
 from core.config import Settings
 from core.gallery import Gallery
 from core.generation.pipeline import GenerationPipeline
+from core.generation.speech import SpeechStudio
 from core.history import HistoryIndex
+from core.providers.speech.registry import build_speech_providers, default_speech_provider
 from storage.db import create_db_engine, create_session_factory
 from storage.migrate import upgrade_to_head
 from storage.models import utcnow
@@ -37,6 +39,7 @@ class Services:
     history: HistoryIndex
     pipeline: GenerationPipeline
     gallery: Gallery
+    speech: SpeechStudio
 
     def close(self) -> None:
         self.pipeline.close()
@@ -96,6 +99,11 @@ def build_services(settings: Settings, *, now: Callable[[], datetime] = utcnow) 
     history = HistoryIndex(objects, settings.bucket_for)
     pipeline = GenerationPipeline(db, objects, history, bucket_for=settings.bucket_for, now=now)
     gallery = Gallery(db, objects, history, presign_ttl_seconds=settings.s3_presign_ttl_seconds)
+    speech = SpeechStudio(
+        pipeline,
+        build_speech_providers(settings),
+        default_provider=default_speech_provider(settings),
+    )
     log.info(
         "services ready",
         extra={
@@ -104,4 +112,4 @@ def build_services(settings: Settings, *, now: Callable[[], datetime] = utcnow) 
             "rate_limits": type(limiter).__name__,
         },
     )
-    return Services(settings, engine, db, objects, auth, history, pipeline, gallery)
+    return Services(settings, engine, db, objects, auth, history, pipeline, gallery, speech)

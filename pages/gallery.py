@@ -1,6 +1,112 @@
+"""Gallery: your own generations, newest first; open one, replay it, reuse it, delete it."""
+
+import uuid
+
 import streamlit as st
 
+from core.history import IndexEntry
+from core.modality import Modality
+from ui.feedback import user_errors
+from ui.media import show_media, show_signed_url
+from ui.router import go
+from ui.runtime import services
 from ui.session import current_account
 
 account = current_account()
+gallery = services().gallery
+PAGE_SIZE = 24
+LABELS = {Modality.IMAGE: "🎨 Images", Modality.SPEECH: "🔊 Speech", Modality.CHAT: "💬 Chat"}
+
 st.title("🖼️ Gallery")
+
+
+@st.cache_data(max_entries=4096, show_spinner=False)
+def _file(user_id: str, generation_id: str, key: str) -> bytes:
+    # Keyed by the owner too: a cached file is only ever served back to the same user.
+    return gallery.media(uuid.UUID(user_id), uuid.UUID(generation_id), key)
+
+
+def _open(entry_id: uuid.UUID) -> None:
+    st.session_state["gallery_open"] = entry_id
+
+
+@st.dialog("Generation", width="large")
+def _details(generation_id: uuid.UUID) -> None:
+    with user_errors():
+        item = gallery.open(account.id, generation_id)
+        entry = item.entry
+        st.markdown(f"**{entry.prompt[:300]}**")
+        show_media(
+            entry.modality,
+            _file(str(account.id), str(entry.id), entry.media_key),
+            entry.content_type,
+            name=f"{entry.modality}-{entry.id}",
+            key=f"dialog-{entry.id}",
+        )
+        show_signed_url(item.signed_url)
+        with st.expander("Everything in its record"):
+            st.json(item.record)
+        left, right = st.columns(2)
+        if entry.modality is Modality.IMAGE and left.button("Use these settings", icon="♻️"):
+            st.session_state["image_prefill"] = entry.params
+            st.session_state.pop("gallery_open", None)
+            go("image")
+        if right.button("Delete", icon="🗑️", type="secondary"):
+            st.session_state["gallery_confirm_delete"] = entry.id
+        if st.session_state.get("gallery_confirm_delete") == entry.id:
+            st.warning("Delete this generation and its files for good?")
+            if st.button("Yes, delete it", type="primary"):
+                gallery.delete(account.id, entry.id)
+                for key in ("gallery_open", "gallery_confirm_delete", "gallery_pages"):
+                    st.session_state.pop(key, None)
+                st.rerun()
+
+
+filters = st.columns([2, 3])
+chosen = filters[0].multiselect(
+    "Show", list(LABELS), default=list(LABELS), format_func=LABELS.__getitem__
+)
+text = filters[1].text_input("Search prompts", placeholder="fox, sunset, hola…")
+query = (tuple(chosen), text)
+if st.session_state.get("gallery_query") != query:
+    st.session_state["gallery_query"] = query
+    st.session_state["gallery_pages"] = None
+
+with user_errors():
+    if st.session_state.get("gallery_pages") is None:
+        st.session_state["gallery_pages"] = [
+            gallery.page(account.id, modalities=chosen, text=text, limit=PAGE_SIZE)
+        ]
+    pages = st.session_state["gallery_pages"]
+    entries: list[IndexEntry] = [e for page in pages for e in page.entries]
+    if not entries:
+        st.info("Nothing here yet. What you make in the studios appears here.", icon="🌱")
+    columns = st.columns(4)
+    for number, entry in enumerate(entries):
+        with columns[number % 4].container(border=True):
+            if entry.modality is Modality.IMAGE:
+                st.image(
+                    _file(str(account.id), str(entry.id), entry.thumbnail_key or entry.media_key)
+                )
+            elif entry.modality is Modality.SPEECH:
+                st.audio(
+                    _file(str(account.id), str(entry.id), entry.media_key), format="audio/mpeg"
+                )
+            st.markdown(f"{LABELS[entry.modality][:1]} {entry.prompt[:80]}")
+            st.caption(f"{entry.model} · {entry.created_at:%Y-%m-%d %H:%M} UTC")
+            st.button("Open", key=f"open-{entry.id}", on_click=_open, args=(entry.id,))
+    if pages[-1].next_cursor and st.button("Load more"):
+        pages.append(
+            gallery.page(
+                account.id,
+                modalities=chosen,
+                text=text,
+                limit=PAGE_SIZE,
+                cursor=pages[-1].next_cursor,
+            )
+        )
+        st.rerun()
+
+if opened := st.session_state.get("gallery_open"):
+    st.session_state.pop("gallery_open")
+    _details(opened)

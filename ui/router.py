@@ -53,6 +53,11 @@ def _pages(account: Account | None) -> dict[str, st.Page]:
     }
 
 
+def go(name: str) -> None:
+    """Switch to a page by its name in `_pages` ("image", "gallery", ...)."""
+    st.switch_page(_pages(None)[name])
+
+
 def route() -> None:
     st.set_page_config(page_title="Atelier", page_icon="🎨", layout="wide")
     with user_errors():

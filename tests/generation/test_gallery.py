@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from core.errors import NotFound
 from core.generation.pipeline import GenerationRecord
-from core.history import IndexEntry, index_key
+from core.history import index_key
 from core.modality import Modality
 from core.services import Services
 from storage.models import Generation
@@ -67,8 +67,9 @@ def test_open_shows_the_whole_record_and_media(
     assert item.record["id"] == str(record.id)
     assert item.record["meta"]["seed"] == 7
     assert item.entry.params["seed"] == 7
-    assert services.gallery.media(user_id, item.entry) == png()
-    assert services.gallery.media(user_id, item.entry, thumbnail=True) == b"RIFF-webp-thumbnail"
+    assert services.gallery.media(user_id, record.id, item.entry.media_key) == png()
+    thumbnail = item.entry.thumbnail_key or ""
+    assert services.gallery.media(user_id, record.id, thumbnail) == b"RIFF-webp-thumbnail"
     assert (item.signed_url is not None) == services.settings.uses_s3
 
 
@@ -83,15 +84,13 @@ def test_another_users_id_key_or_entry_shows_nothing(
     with pytest.raises(NotFound):
         services.gallery.open(intruder, record.id)
     with pytest.raises(NotFound):
-        services.gallery.media(intruder, mine)
+        services.gallery.media(intruder, record.id, mine.media_key)
     with pytest.raises(NotFound):
         services.gallery.delete(intruder, record.id)
-    forged = IndexEntry(
-        id=mine.id, created_at=mine.created_at, modality=mine.modality, provider="p", model="m",
-        prompt="", media_key="users/other/avatar.png", record_key="", content_type="image/png",
-    )  # fmt: skip
     with pytest.raises(NotFound):
-        services.gallery.media(user_id, forged)
+        services.gallery.media(user_id, record.id, f"users/{intruder}/avatar.png")
+    with pytest.raises(NotFound):
+        services.gallery.media(user_id, record.id, mine.media_key.rsplit("/", 2)[0] + "/../x/y.png")
 
 
 def test_delete_removes_media_record_index_line_and_row(

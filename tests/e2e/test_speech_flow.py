@@ -1,0 +1,51 @@
+"""Speech Studio in a real browser: two offline languages, a playable result, both in the gallery."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+
+from tests.support.app_server import AppServer
+from tests.support.studio import Studio, new_email
+
+
+def _speak(studio: Studio, language: str, text: str) -> None:
+    page = studio.page
+    page.get_by_test_id("stSelectbox").filter(has_text="Language").click()
+    # The list is long and virtualised: type to filter it, as a user would.
+    page.keyboard.type(language)
+    page.get_by_role("option", name=language).click()
+    page.get_by_role("textbox", name="Text").fill(text)
+    page.get_by_role("button", name="Speak").click()
+    expect(page.get_by_text("Spoken by")).to_contain_text(text_hint(language), timeout=60_000)
+
+
+def text_hint(language: str) -> str:
+    return "piper" if language.startswith("English") else "espeak-ng"
+
+
+def test_speak_english_and_spanish_offline_then_replay_from_the_gallery(
+    page: Page, app_server: AppServer
+) -> None:
+    studio = Studio(page, app_server.url)
+    studio.open("/speech")
+    studio.register(new_email("voice"))
+    studio.heading("🔊 Speech Studio")
+
+    _speak(studio, "English (en)", "Hello from the studio.")
+    audio = page.locator("audio").first
+    expect(audio).to_be_attached()
+    duration = audio.evaluate(
+        """el => new Promise(resolve => {
+            if (el.readyState >= 1) return resolve(el.duration);
+            el.addEventListener('loadedmetadata', () => resolve(el.duration), {once: true});
+            el.load();
+        })"""
+    )
+    assert 0.5 < duration < 10
+
+    _speak(studio, "Spanish (es)", "Hola desde el estudio.")
+
+    studio.open("/gallery")
+    expect(page.get_by_text("Hola desde el estudio.")).to_be_visible()
+    expect(page.get_by_text("Hello from the studio.")).to_be_visible()
+    expect(page.locator("audio")).to_have_count(2)
