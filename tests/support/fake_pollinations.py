@@ -93,6 +93,9 @@ class FakePollinations:
 def _handler_for(fake: FakePollinations) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out in separate writes; with Nagle on, the body's tail waits for
+        # the client's delayed ACK (~40 ms) and the benchmark would measure that.
+        disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args: object) -> None:
             """Quiet: the tests read `fake.received` instead."""
