@@ -123,8 +123,11 @@ def build_palette(
     """Hues come from the reference image if given, else colour words, else the prompt's hash."""
     mood = mood_of(words)
     named = list(reference_hues) or [HUE_WORDS[w] for w in words if w in HUE_WORDS]
-    base = named[0] if named else _prompt_hue(words) + float(rng.uniform(-12, 12))
-    hues = (named + _scheme(base, rng)[len(named) :])[:3] if named else _scheme(base, rng)
+    # Both draws happen whatever the hues' source, so the rest of the picture (scene, shapes)
+    # comes out the same with or without a reference.
+    jitter = float(rng.uniform(-12, 12))
+    base = named[0] if named else _prompt_hue(words) + jitter
+    hues = (named + _scheme(base, rng)[len(named) :])[:3]
     a, b, c = hues
 
     # (lightness, saturation) of the shapes, lightest first, per mood.
