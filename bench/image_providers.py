@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import json
 import platform
 import statistics
@@ -109,9 +109,13 @@ def bench_pollinations() -> dict[str, Any]:
 
 
 def bench_tiny_diffusers() -> dict[str, Any]:
-    if not all(importlib.util.find_spec(name) for name in ("torch", "diffusers", "transformers")):
-        return {"skipped": "torch/diffusers not installed (requirements-diffusers.txt)"}
-    import torch
+    try:
+        import torch
+
+        importlib.import_module("diffusers")
+        importlib.import_module("transformers")
+    except ImportError as error:
+        return {"skipped": f"{error} (install requirements-diffusers.txt)"}
 
     from core.providers.image.diffusion.engine import DiffusersProvider
     from core.providers.image.diffusion.pipeline import DiffusionOptions, load_pipeline

@@ -160,10 +160,6 @@ class PipelineSlot:
         self._loaded: LoadedPipeline | None = None
         self.load_count = 0
 
-    @property
-    def is_loaded(self) -> bool:
-        return self._loaded is not None
-
     def run(self, work: Callable[[LoadedPipeline, bool], T]) -> T:
         """Call `work(pipeline, loaded_now)` with the pipeline, loading it first if needed."""
         with self._lock:
