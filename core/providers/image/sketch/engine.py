@@ -1,0 +1,114 @@
+"""The offline sketch: a deterministic, clearly labelled non-AI picture from prompt and seed.
+
+No model and no network: the prompt's words choose the colours (palette.py) and the scene
+(scenes.py), the seed varies the composition, the style picks a finishing treatment
+(finish.py). The same request gives byte-identical PNG bytes (on the same Pillow and numpy);
+the size only scales the picture, so a 256 preview and a 1024 final show the same scene.
+
+A reference image, when given, does two documented things: its most common colourful hues
+replace the prompt's colours, and a softened, cover-cropped copy of it shows through the
+finished sketch at 30 % opacity.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from core.errors import InvalidInput
+from core.providers.image.base import ImageRequest, ImageResult
+from core.providers.image.checks import check_request, decode_reference
+from core.providers.image.decoding import encode_png
+from core.providers.image.sizes import SizeLimits
+from core.providers.image.sketch.finish import apply_treatment, blend_reference, draw_label
+from core.providers.image.sketch.palette import build_palette, reference_hues, words_of
+from core.providers.image.sketch.scenes import SCENES, Canvas, choose_scene
+from core.providers.image.styles import Style
+
+log = logging.getLogger(__name__)
+
+# The version is part of the model name: a replay of an old record must not silently change.
+MODEL = "sketch-v1"
+# Shapes are drawn at twice the size and scaled down: Pillow does not antialias polygons.
+SUPERSAMPLING = 2
+
+
+@dataclass(frozen=True)
+class Sketch:
+    image: Image.Image
+    scene: str
+    palette: list[str]
+
+
+def render_sketch(
+    prompt: str,
+    seed: int,
+    size: tuple[int, int],
+    style: Style | None = None,
+    reference: Image.Image | None = None,
+) -> Sketch:
+    material = f"{MODEL}\n{prompt.strip()}\n{style.name if style else ''}\n{seed}"
+    rng = np.random.default_rng(int.from_bytes(hashlib.sha256(material.encode()).digest()))
+    words = words_of(prompt)
+    palette = build_palette(words, rng, reference_hues(reference) if reference else ())
+    scene = choose_scene(words, rng)
+
+    width, height = size
+    canvas = Canvas.create((width * SUPERSAMPLING, height * SUPERSAMPLING), rng, palette)
+    SCENES[scene](canvas)
+    image = canvas.image.reduce(SUPERSAMPLING)
+    image = apply_treatment(image, style.treatment if style else "plain", palette, rng)
+    if reference is not None:
+        image = blend_reference(image, reference)
+    draw_label(image)
+    return Sketch(image, scene, palette.hex_codes())
+
+
+class SketchProvider:
+    name = "sketch"
+    label = "Offline sketch (not AI)"
+    is_ai = False
+    size_limits = SizeLimits(minimum=64, maximum=1536, multiple=8)
+
+    def models(self) -> list[str]:
+        return [MODEL]
+
+    def generate(self, request: ImageRequest) -> ImageResult:
+        style = check_request(request, self.size_limits)
+        if request.model != MODEL:
+            raise InvalidInput(f"The offline sketch has one model, {MODEL}; not {request.model!r}.")
+        reference = decode_reference(request.reference_png) if request.reference_png else None
+        started = time.perf_counter()
+        sketch = render_sketch(
+            request.prompt, request.seed, (request.width, request.height), style, reference
+        )
+        png = encode_png(sketch.image)
+        log.info(
+            "sketch drawn",
+            extra={
+                "scene": sketch.scene,
+                "size": f"{request.width}x{request.height}",
+                "ms": round((time.perf_counter() - started) * 1000, 1),
+            },
+        )
+        return ImageResult(
+            png=png,
+            width=sketch.image.width,
+            height=sketch.image.height,
+            model=MODEL,
+            details={
+                "engine": "offline sketch",
+                "ai": False,
+                "note": "Drawn by Atelier's offline sketch engine from the prompt's words and "
+                "the seed; not an AI image.",
+                "scene": sketch.scene,
+                "palette": sketch.palette,
+                "style_treatment": style.treatment if style else "plain",
+                "reference": "colours and 30% blend" if reference else "none",
+            },
+        )
