@@ -1,4 +1,4 @@
-"""Speech Studio in a real browser: two offline languages, a playable result, both in the gallery."""
+"""Speech Studio in a browser: two offline languages, a playable result, both in the gallery."""
 
 from __future__ import annotations
 
