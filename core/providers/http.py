@@ -42,7 +42,7 @@ def is_retryable(error: BaseException) -> bool:
 
 
 def _wait(policy: RetryPolicy) -> Callable[[RetryCallState], float]:
-    backoff = wait_exponential_jitter(initial=policy.initial_delay, max=policy.max_delay)
+    backoff = wait_exponential_jitter(multiplier=policy.initial_delay, max=policy.max_delay)
 
     def wait(state: RetryCallState) -> float:
         # A server that says when to come back (Retry-After, in seconds) is believed, within limits.
