@@ -15,11 +15,15 @@ from core.auth.rate_limit import RateLimiter, RedisRateLimiter, SqlRateLimiter
 from core.auth.service import AuthLimits, AuthService
 from core.auth.sessions import RefreshSessions
 from core.auth.tokens import AccessTokens, load_signing_keys
+from core.avatars import Avatars
 from core.config import Settings
 from core.gallery import Gallery
+from core.generation.image import ImageStudio
 from core.generation.pipeline import GenerationPipeline
 from core.generation.speech import SpeechStudio
 from core.history import HistoryIndex
+from core.modality import Modality
+from core.providers.image.registry import build_image_providers, default_image_provider
 from core.providers.speech.registry import build_speech_providers, default_speech_provider
 from storage.db import create_db_engine, create_session_factory
 from storage.migrate import upgrade_to_head
@@ -40,6 +44,8 @@ class Services:
     pipeline: GenerationPipeline
     gallery: Gallery
     speech: SpeechStudio
+    images: ImageStudio
+    avatars: Avatars
 
     def close(self) -> None:
         self.pipeline.close()
@@ -99,6 +105,15 @@ def build_services(settings: Settings, *, now: Callable[[], datetime] = utcnow) 
     history = HistoryIndex(objects, settings.bucket_for)
     pipeline = GenerationPipeline(db, objects, history, bucket_for=settings.bucket_for, now=now)
     gallery = Gallery(db, objects, history, presign_ttl_seconds=settings.s3_presign_ttl_seconds)
+    avatars = Avatars(objects, settings.bucket_for(Modality.IMAGE))
+    images = ImageStudio(
+        pipeline,
+        build_image_providers(settings),
+        default_provider=default_image_provider(settings),
+        avatars=avatars,
+        store=objects,
+        presign_ttl_seconds=settings.s3_presign_ttl_seconds,
+    )
     speech = SpeechStudio(
         pipeline,
         build_speech_providers(settings),
@@ -112,4 +127,6 @@ def build_services(settings: Settings, *, now: Callable[[], datetime] = utcnow) 
             "rate_limits": type(limiter).__name__,
         },
     )
-    return Services(settings, engine, db, objects, auth, history, pipeline, gallery, speech)
+    return Services(
+        settings, engine, db, objects, auth, history, pipeline, gallery, speech, images, avatars
+    )

@@ -1,6 +1,156 @@
+"""Image Studio: describe an image, pick its size, seed, model and style, and keep the result."""
+
 import streamlit as st
 
+from core.generation.image import MAX_SEED, ImageOrder
+from core.modality import Modality
+from core.providers.image.checks import MAX_PROMPT_CHARS
+from core.providers.image.sizes import ALLOWED_SIZES, parse_size
+from core.providers.image.styles import STYLES
+from ui.feedback import user_errors
+from ui.media import human_size, show_media, show_signed_url
+from ui.runtime import services
 from ui.session import current_account
 
 account = current_account()
+app = services()
+studio = app.images
+PRESETS = [f"{w}x{h}" for w, h in ALLOWED_SIZES]
+CUSTOM = "Custom…"
+REFERENCES = {None: "None", "upload": "Upload an image", "avatar": "My avatar"}
+
+
+def _apply_prefill() -> None:
+    """ "Use these settings" from the gallery: fill the form with a past generation's input."""
+    params = st.session_state.pop("image_prefill", None)
+    if not params:
+        return
+    if params.get("provider") in studio.providers:
+        st.session_state["image_provider"] = params["provider"]
+    st.session_state["image_prompt"] = params.get("prompt", "")
+    size = params.get("size", "512x512")
+    st.session_state["image_size"] = size if size in PRESETS else CUSTOM
+    st.session_state["image_width"], st.session_state["image_height"] = parse_size(size)
+    st.session_state["image_seed"] = str(params.get("seed", ""))
+    st.session_state["image_model"] = params.get("model")
+    st.session_state["image_style"] = params.get("style")
+    st.info("Settings loaded from your gallery. Generate to make it again.", icon="♻️")
+
+
 st.title("🎨 Image Studio")
+_apply_prefill()
+
+with user_errors():
+    provider_names = list(studio.providers)
+    st.session_state.setdefault("image_provider", studio.default_provider)
+    provider = studio.provider(
+        st.selectbox(
+            "Engine",
+            provider_names,
+            key="image_provider",
+            format_func=lambda name: studio.providers[name].label,
+        )
+    )
+    if not provider.is_ai:
+        st.caption(
+            "The offline sketch draws without AI, from your prompt and seed. No network needed."
+        )
+    models = provider.models()
+    if st.session_state.get("image_model") not in models:
+        st.session_state["image_model"] = models[0]
+
+    prompt = st.text_area(
+        "Prompt",
+        key="image_prompt",
+        max_chars=MAX_PROMPT_CHARS,
+        placeholder="A lighthouse on a cliff at dusk, waves below",
+    )
+    first, second, third = st.columns(3)
+    model = first.selectbox("Model", models, key="image_model")
+    style = second.selectbox(
+        "Style",
+        [None, *STYLES],
+        key="image_style",
+        format_func=lambda name: "None" if name is None else STYLES[name].label,
+    )
+    size = third.selectbox("Size", [*PRESETS, CUSTOM], index=1, key="image_size")
+    if size == CUSTOM:
+        limits = provider.size_limits
+        left, right = st.columns(2)
+        width = left.number_input(
+            "Width", limits.minimum, limits.maximum, 512, limits.multiple, key="image_width"
+        )
+        height = right.number_input(
+            "Height", limits.minimum, limits.maximum, 512, limits.multiple, key="image_height"
+        )
+        st.caption(f"{provider.label} accepts {limits.describe()}.")
+    else:
+        width, height = parse_size(size)
+    seed_text = st.text_input(
+        "Seed",
+        key="image_seed",
+        placeholder="blank = random",
+        help=f"A whole number from 0 to {MAX_SEED}. Same seed and settings, same image.",
+    )
+    reference = st.radio(
+        "Reference image", list(REFERENCES), format_func=REFERENCES.__getitem__, horizontal=True
+    )
+    upload = (
+        st.file_uploader("Reference", type=["png", "jpg", "jpeg", "webp"])
+        if reference == "upload"
+        else None
+    )
+
+with st.expander("My avatar (a reference you upload once)"), user_errors():
+    avatar = app.avatars.load(account.id)
+    if avatar:
+        st.image(avatar, width=160)
+    new_avatar = st.file_uploader(
+        "Upload a new avatar", type=["png", "jpg", "jpeg", "webp"], key="avatar_upload"
+    )
+    if new_avatar is not None and st.button("Save as my avatar"):
+        app.avatars.save(account.id, new_avatar.getvalue())
+        st.success("Avatar saved.")
+        st.rerun()
+
+if st.button("Generate", type="primary", icon="✨"):
+    with user_errors():
+        seed_text = seed_text.strip()
+        if seed_text and not seed_text.isdigit():
+            st.error("The seed must be a whole number, or blank for a random one.", icon="⚠️")
+            st.stop()
+        with st.status("Generating…", expanded=False) as status:
+            record = studio.generate(
+                account.id,
+                ImageOrder(
+                    prompt=prompt,
+                    width=int(width),
+                    height=int(height),
+                    seed=int(seed_text) if seed_text else None,
+                    model=model,
+                    style=style,
+                    provider=provider.name,
+                    reference=reference,
+                    upload=upload.getvalue() if upload else None,
+                ),
+                progress=lambda step: status.update(label=step),
+            )
+            status.update(label="Done", state="complete")
+        st.session_state["image_last"] = record
+
+record = st.session_state.get("image_last")
+if record is not None:
+    with user_errors():
+        meta = record.meta
+        st.subheader("Result")
+        image = app.gallery.media(account.id, record.id, record.media_key or "")
+        show_media(
+            Modality.IMAGE, image, "image/png", name=f"image-{record.id}", key=str(record.id)
+        )
+        st.caption(
+            f"**{meta.get('engine', record.provider)}** · model {record.model} · "
+            f"{meta.get('size')} · seed {meta.get('seed')} · "
+            f"style {meta.get('style') or 'none'} · {human_size(record.size_bytes)} · "
+            f"made in {record.latency_ms} ms"
+        )
+        show_signed_url(app.gallery.signed_url(account.id, record.id))

@@ -12,7 +12,7 @@ _EXTENSIONS = {"image/png": "png", "audio/mpeg": "mp3", "application/json": "jso
 def show_media(modality: Modality, data: bytes, content_type: str, *, name: str, key: str) -> None:
     """The media itself (image, audio player), a download button and nothing else."""
     if modality is Modality.IMAGE:
-        st.image(data, width="stretch")
+        st.image(data, width="content")
     elif modality is Modality.SPEECH:
         st.audio(data, format=content_type)
     st.download_button(

@@ -25,12 +25,9 @@ def _pages(account: Account | None) -> dict[str, st.Page]:
             url_path="login",
             visibility="hidden" if account else "visible",
         ),
+        "home": st.Page(_PAGES_DIR / "home.py", title="Home", icon="🏠", default=True),
         "image": st.Page(
-            _PAGES_DIR / "image_studio.py",
-            title="Image Studio",
-            icon="🎨",
-            url_path="image",
-            default=True,
+            _PAGES_DIR / "image_studio.py", title="Image Studio", icon="🎨", url_path="image"
         ),
         "speech": st.Page(
             _PAGES_DIR / "speech_studio.py", title="Speech Studio", icon="🔊", url_path="speech"
@@ -53,9 +50,13 @@ def _pages(account: Account | None) -> dict[str, st.Page]:
     }
 
 
+def page(name: str) -> st.Page:
+    """A page by its name in `_pages` ("image", "gallery", ...), for links and switches."""
+    return _pages(None)[name]
+
+
 def go(name: str) -> None:
-    """Switch to a page by its name in `_pages` ("image", "gallery", ...)."""
-    st.switch_page(_pages(None)[name])
+    st.switch_page(page(name))
 
 
 def route() -> None:
@@ -81,7 +82,7 @@ def _route_logged_out(pages: dict[str, st.Page]) -> None:
 def _route_logged_in(pages: dict[str, st.Page], account: Account) -> None:
     page = st.navigation(
         {
-            "": [pages["login"]],
+            "": [pages["login"], pages["home"]],
             "Create": [pages["image"], pages["speech"], pages["chat"]],
             "Library": [pages["gallery"], pages["analytics"]],
             "Manage": [pages["admin"]],
@@ -91,7 +92,7 @@ def _route_logged_in(pages: dict[str, st.Page], account: Account) -> None:
         # Just logged in: go where the visitor was heading, or to the default page.
         target = st.session_state.pop(_AFTER_LOGIN, None)
         by_path = {p.url_path: p for p in pages.values()}
-        st.switch_page(by_path.get(target, pages["image"]))
+        st.switch_page(by_path.get(target, pages["home"]))
     with st.sidebar:
         st.caption(f"Signed in as **{account.email}**" + (" · admin" if account.is_admin else ""))
         if st.button("Log out", icon="🚪", width="stretch"):

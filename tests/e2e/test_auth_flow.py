@@ -44,7 +44,7 @@ def test_refresh_cookie_is_httponly_strict_and_rotates(page: Page, app_server: A
     assert "atelier_refresh" not in page.evaluate("document.cookie")
 
     page.reload()
-    studio.heading("🎨 Image Studio")
+    studio.heading("🎨 Atelier")
     rotated = _wait_for_cookie(studio, other_than=str(cookie["value"]))
     assert rotated["value"] != cookie["value"]
 

@@ -1,0 +1,166 @@
+"""Image Studio: a prompt and its settings to a PNG through an image provider and the pipeline."""
+
+from __future__ import annotations
+
+import io
+import secrets
+import uuid
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from PIL import Image
+
+from core.avatars import Avatars
+from core.errors import InvalidInput
+from core.generation.pipeline import (
+    GenerationContext,
+    GenerationPipeline,
+    GenerationRecord,
+    GenerationSpec,
+    ProducedMedia,
+    Progress,
+)
+from core.modality import Modality
+from core.providers.image.base import ImageProvider, ImageRequest
+from core.providers.image.checks import check_request, decode_reference
+from core.providers.image.decoding import decode_image, encode_png
+from storage.objects import ObjectStore
+
+THUMBNAIL_SIDE = 384
+# References are shrunk before use: engines work at most at this size anyway.
+REFERENCE_SIDE = 1024
+MAX_SEED = 2**31 - 1
+
+ReferenceSource = Literal["upload", "avatar"]
+
+
+@dataclass(frozen=True)
+class ImageOrder:
+    prompt: str
+    width: int
+    height: int
+    # None means "surprise me": a random seed is drawn, and recorded like any other.
+    seed: int | None
+    model: str
+    style: str | None
+    provider: str
+    reference: ReferenceSource | None = None
+    # The uploaded file when `reference == "upload"` (PNG, JPEG or WebP).
+    upload: bytes | None = None
+
+
+class ImageStudio:
+    def __init__(
+        self,
+        pipeline: GenerationPipeline,
+        providers: dict[str, ImageProvider],
+        *,
+        default_provider: str,
+        avatars: Avatars,
+        store: ObjectStore,
+        presign_ttl_seconds: int,
+    ) -> None:
+        self._pipeline = pipeline
+        self.providers = providers
+        self.default_provider = default_provider
+        self._avatars = avatars
+        self._store = store
+        self._presign_ttl = presign_ttl_seconds
+
+    def provider(self, name: str) -> ImageProvider:
+        try:
+            return self.providers[name]
+        except KeyError:
+            raise InvalidInput(f"There is no image engine called {name!r}.") from None
+
+    def generate(
+        self, user_id: uuid.UUID, order: ImageOrder, *, progress: Progress | None = None
+    ) -> GenerationRecord:
+        provider = self.provider(order.provider)
+        if order.model not in provider.models():
+            raise InvalidInput(f"{provider.label} has no model called {order.model!r}.")
+        if order.seed is not None and not 0 <= order.seed <= MAX_SEED:
+            raise InvalidInput(f"The seed must be a whole number from 0 to {MAX_SEED}.")
+        seed = secrets.randbelow(MAX_SEED + 1) if order.seed is None else order.seed
+        request = ImageRequest(
+            prompt=order.prompt.strip(),
+            width=order.width,
+            height=order.height,
+            seed=seed,
+            model=order.model,
+            style=order.style or None,
+            reference_png=self._reference(user_id, order),
+        )
+        # Refuse a bad request before it becomes a failed generation in the user's history.
+        check_request(request, provider.size_limits)
+        spec = GenerationSpec(
+            modality=Modality.IMAGE,
+            provider=provider.name,
+            model=order.model,
+            prompt=request.prompt,
+            params={
+                "prompt": request.prompt,
+                "size": f"{request.width}x{request.height}",
+                "width": request.width,
+                "height": request.height,
+                "seed": seed,
+                "model": order.model,
+                "style": request.style,
+                "provider": provider.name,
+                "reference": order.reference,
+            },
+        )
+
+        def produce(context: GenerationContext) -> ProducedMedia:
+            result = provider.generate(
+                replace(request, reference_url=self._share(context, request))
+            )
+            return ProducedMedia(
+                data=result.png,
+                name="image/original.png",
+                content_type="image/png",
+                meta={
+                    "size": f"{result.width}x{result.height}",
+                    "seed": seed,
+                    "style": request.style,
+                    "engine": provider.label,
+                    "isAi": provider.is_ai,
+                    **result.details,
+                },
+                model=result.model,
+                thumbnail=_thumbnail(result.png),
+            )
+
+        return self._pipeline.run(user_id, spec, produce, progress=progress)
+
+    def _reference(self, user_id: uuid.UUID, order: ImageOrder) -> bytes | None:
+        if order.reference is None:
+            return None
+        if order.reference == "avatar":
+            avatar = self._avatars.load(user_id)
+            if avatar is None:
+                raise InvalidInput(
+                    "You have no avatar yet. Upload one first, or pick another reference."
+                )
+            return avatar
+        if not order.upload:
+            raise InvalidInput("Choose an image file to use as the reference.")
+        image = decode_reference(order.upload)
+        image.thumbnail((REFERENCE_SIDE, REFERENCE_SIDE), Image.Resampling.LANCZOS)
+        return encode_png(image)
+
+    def _share(self, context: GenerationContext, request: ImageRequest) -> str | None:
+        """Keep the reference with the request, and sign a link for engines that fetch it."""
+        if request.reference_png is None:
+            return None
+        key = context.prefix + "reference.png"
+        self._store.put(context.bucket, key, request.reference_png, "image/png")
+        return self._store.presigned_url(context.bucket, key, self._presign_ttl)
+
+
+def _thumbnail(png: bytes) -> bytes:
+    image = decode_image(png)
+    image.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE), Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    image.convert("RGB").save(buffer, format="WEBP", quality=80, method=4)
+    return buffer.getvalue()

@@ -1,0 +1,36 @@
+"""Home: where to start, and what you made last."""
+
+import streamlit as st
+
+from core.modality import Modality
+from ui.feedback import user_errors
+from ui.router import page
+from ui.runtime import services
+from ui.session import current_account
+
+account = current_account()
+app = services()
+
+st.title("🎨 Atelier")
+st.write("Make something, and find it again later: every generation is kept in your gallery.")
+
+columns = st.columns(3)
+columns[0].page_link(page("image"), label="Image Studio", icon="🎨")
+columns[0].caption("Pictures from a prompt, a seed and a style.")
+columns[1].page_link(page("speech"), label="Speech Studio", icon="🔊")
+columns[1].caption("Text read aloud in many languages, normal or slow.")
+columns[2].page_link(page("chat"), label="Chat", icon="💬")
+columns[2].caption("Streaming answers; conversations are kept.")
+
+with user_errors():
+    recent = app.gallery.page(account.id, limit=4).entries
+    if recent:
+        st.subheader("Recently made")
+        cards = st.columns(4)
+        for card, entry in zip(cards, recent, strict=False):
+            with card.container(border=True):
+                if entry.modality is Modality.IMAGE:
+                    key = entry.thumbnail_key or entry.media_key
+                    st.image(app.gallery.media(account.id, entry.id, key))
+                st.caption(f"{entry.prompt[:60]} · {entry.created_at:%b %d, %H:%M}")
+        st.page_link(page("gallery"), label="Open the gallery", icon="🖼️")
