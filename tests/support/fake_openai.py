@@ -105,6 +105,14 @@ class RecordedRequest:
     answered: threading.Event = field(default_factory=threading.Event)
 
 
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # Clients hanging up on idle keep-alive connections is normal here, not a failure.
+        pass
+
+
 class FakeOpenAI:
     def __init__(self) -> None:
         self.replies: deque[Reply] = deque()
@@ -117,8 +125,7 @@ class FakeOpenAI:
         )
         self.requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
+        self._server = _QuietServer(("127.0.0.1", 0), self._handler_class())
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
         )

@@ -79,13 +79,17 @@ class ChatApiConfig:
 
 
 class _Answer:
-    """One open streamed response and the chunks read from it so far."""
+    """One open streamed response: the chunks read ahead (up to the first text) and the rest."""
 
     def __init__(self, response: httpx.Response, service: str) -> None:
         self.response = response
         self.service = service
-        self.done = False
+        self.done = False  # `[DONE]` (or a whole JSON answer) was read
         self.chunks = self._read_chunks()
+        self.read_ahead: list[StreamChunk] = []
+
+    def remaining_chunks(self) -> Iterator[StreamChunk]:
+        return itertools.chain(self.read_ahead, self.chunks)
 
     def _read_chunks(self) -> Iterator[StreamChunk]:
         content_type = self.response.headers.get("content-type", "")
@@ -176,15 +180,13 @@ class OpenAICompatibleChatProvider:
                 f"No model is chosen for {self.label}: set CHAT_API_MODELS "
                 "(for example openai/gpt-4o-mini on GitHub Models)."
             )
-        answer, first_chunks = self._open_answer(request, model, cancel)
+        answer = self._open_answer(request, model, cancel)
         try:
-            yield from self._relay(answer, first_chunks, request, model, cancel)
+            yield from self._relay(answer, request, model, cancel)
         finally:
             answer.response.close()
 
-    def _open_answer(
-        self, request: ChatRequest, model: str, cancel: threading.Event
-    ) -> tuple[_Answer, list[StreamChunk]]:
+    def _open_answer(self, request: ChatRequest, model: str, cancel: threading.Event) -> _Answer:
         deadline = time.monotonic() + self.config.first_token_timeout
         response, opened = self._send(request, model, deadline, cancel, include_usage=True)
         if response.status_code in (400, 422) and b"stream_options" in response.content:
@@ -203,9 +205,10 @@ class OpenAICompatibleChatProvider:
         cancel: threading.Event,
         *,
         include_usage: bool,
-    ) -> tuple[httpx.Response, tuple[_Answer, list[StreamChunk]] | None]:
+    ) -> tuple[httpx.Response, _Answer | None]:
+        """Send with retries; a 200 comes back with its answer read up to the first text."""
         body = chat_completion_body(request, model, include_usage=include_usage)
-        opened: list[tuple[_Answer, list[StreamChunk]]] = []
+        opened: list[_Answer] = []
 
         def attempt() -> httpx.Response:
             if time.monotonic() > deadline:
@@ -226,10 +229,11 @@ class OpenAICompatibleChatProvider:
                 return response
             answer = _Answer(response, self.label)
             try:
-                opened.append((answer, self._read_until_first_text(answer, deadline, cancel)))
+                self._read_until_first_text(answer, deadline, cancel)
             except BaseException:
                 response.close()
                 raise
+            opened.append(answer)
             return response
 
         response = send_with_retries(attempt, self.config.retry, service=self.label)
@@ -237,16 +241,15 @@ class OpenAICompatibleChatProvider:
 
     def _read_until_first_text(
         self, answer: _Answer, deadline: float, cancel: threading.Event
-    ) -> list[StreamChunk]:
-        """Chunks up to the first text, so that anything failing before it can be retried."""
-        read: list[StreamChunk] = []
+    ) -> None:
+        """Read ahead up to the first text, so that anything failing before it can be retried."""
         try:
             for chunk in answer.chunks:
                 if chunk.error:
                     raise ProviderError(f"{self.label} reported an error: {chunk.error}")
-                read.append(chunk)
+                answer.read_ahead.append(chunk)
                 if chunk.text or chunk.finish_reason or cancel.is_set():
-                    return read
+                    return
                 if time.monotonic() > deadline:
                     raise self._too_slow()
         except httpx.TimeoutException:
@@ -255,14 +258,14 @@ class OpenAICompatibleChatProvider:
             raise ProviderError(
                 f"{self.label} closed the connection before answering.", retryable=True
             ) from None
-        if answer.done:
-            return read
-        raise ProviderError(f"{self.label} closed the connection before answering.", retryable=True)
+        if not answer.done:
+            raise ProviderError(
+                f"{self.label} closed the connection before answering.", retryable=True
+            )
 
     def _relay(
         self,
         answer: _Answer,
-        first_chunks: list[StreamChunk],
         request: ChatRequest,
         model: str,
         cancel: threading.Event,
@@ -272,7 +275,7 @@ class OpenAICompatibleChatProvider:
         usage: StreamChunk | None = None
         answered_by = model
         try:
-            for chunk in itertools.chain(first_chunks, answer.chunks):
+            for chunk in answer.remaining_chunks():
                 if cancel.is_set():
                     finish_reason = "cancelled"
                     break
