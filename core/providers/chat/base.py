@@ -31,6 +31,8 @@ class ChatDelta:
     tokens_out: int | None = None
     finish_reason: str | None = None
     model: str | None = None
+    # True when the service reported no usage and the token counts are a guess from the text.
+    usage_estimated: bool = False
 
 
 class ChatProvider(Protocol):
