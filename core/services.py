@@ -18,11 +18,13 @@ from core.auth.tokens import AccessTokens, load_signing_keys
 from core.avatars import Avatars
 from core.config import Settings
 from core.gallery import Gallery
+from core.generation.chat import ChatPrices, ChatStudio
 from core.generation.image import ImageStudio
 from core.generation.pipeline import GenerationPipeline
 from core.generation.speech import SpeechStudio
 from core.history import HistoryIndex
 from core.modality import Modality
+from core.providers.chat.registry import build_chat_providers, default_chat_provider
 from core.providers.image.registry import build_image_providers, default_image_provider
 from core.providers.speech.registry import build_speech_providers, default_speech_provider
 from storage.db import create_db_engine, create_session_factory
@@ -46,9 +48,15 @@ class Services:
     speech: SpeechStudio
     images: ImageStudio
     avatars: Avatars
+    chat: ChatStudio
 
     def close(self) -> None:
         self.pipeline.close()
+        for provider in [*self.images.providers.values(), *self.chat.providers.values()]:
+            # Providers that talk HTTP keep a connection pool.
+            close = getattr(provider, "close", None)
+            if close is not None:
+                close()
         self.engine.dispose()
 
 
@@ -119,6 +127,21 @@ def build_services(settings: Settings, *, now: Callable[[], datetime] = utcnow) 
         build_speech_providers(settings),
         default_provider=default_speech_provider(settings),
     )
+    chat = ChatStudio(
+        db,
+        pipeline,
+        objects,
+        gallery,
+        build_chat_providers(settings),
+        default_provider=default_chat_provider(settings),
+        prices={
+            "openai": ChatPrices(
+                settings.chat_api_price_input_per_million_tokens,
+                settings.chat_api_price_output_per_million_tokens,
+            )
+        },
+        now=now,
+    )
     log.info(
         "services ready",
         extra={
@@ -128,5 +151,16 @@ def build_services(settings: Settings, *, now: Callable[[], datetime] = utcnow) 
         },
     )
     return Services(
-        settings, engine, db, objects, auth, history, pipeline, gallery, speech, images, avatars
+        settings,
+        engine,
+        db,
+        objects,
+        auth,
+        history,
+        pipeline,
+        gallery,
+        speech,
+        images,
+        avatars,
+        chat,
     )

@@ -49,8 +49,10 @@ def _details(generation_id: uuid.UUID) -> None:
         left, right = st.columns(2)
         if entry.modality is Modality.IMAGE and left.button("Use these settings", icon="♻️"):
             st.session_state["image_prefill"] = entry.params
-            st.session_state.pop("gallery_open", None)
             go("image")
+        if entry.modality is Modality.CHAT and left.button("Continue this conversation", icon="💬"):
+            st.session_state["chat_open"] = uuid.UUID(entry.params["conversationId"])
+            go("chat")
         if right.button("Delete", icon="🗑️", type="secondary"):
             st.session_state["gallery_confirm_delete"] = entry.id
         if st.session_state.get("gallery_confirm_delete") == entry.id:
@@ -92,6 +94,8 @@ with user_errors():
                 st.audio(
                     _file(str(account.id), str(entry.id), entry.media_key), format="audio/mpeg"
                 )
+            if entry.modality is Modality.CHAT:
+                st.caption(f"↳ {entry.meta.get('answerPreview', '')[:120]}")
             st.markdown(f"{LABELS[entry.modality][:1]} {entry.prompt[:80]}")
             st.caption(f"{entry.model} · {entry.created_at:%Y-%m-%d %H:%M} UTC")
             st.button("Open", key=f"open-{entry.id}", on_click=_open, args=(entry.id,))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import streamlit as st
 
 from core.modality import Modality
@@ -15,6 +17,10 @@ def show_media(modality: Modality, data: bytes, content_type: str, *, name: str,
         st.image(data, width="content")
     elif modality is Modality.SPEECH:
         st.audio(data, format=content_type)
+    elif modality is Modality.CHAT:
+        for message in json.loads(data).get("messages", []):
+            with st.chat_message(message["role"]):
+                st.markdown(message["content"])
     st.download_button(
         "Download",
         data=data,

@@ -47,6 +47,7 @@ class GenerationSpec:
     params: dict[str, Any]
     language: str | None = None
     voice: str | None = None
+    conversation_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -343,6 +344,7 @@ class GenerationPipeline:
                     created_at=record.created_at,
                     completed_at=record.completed_at,
                     meta={"params": record.params, **record.meta},
+                    conversation_id=spec.conversation_id,
                 )
             )
             # The generation row must exist before the event that points at it.
