@@ -13,14 +13,17 @@ single PUT.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import json
 import logging
 import random
 import threading
 import time
 import uuid
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
@@ -28,13 +31,15 @@ from typing import Any
 
 from core.errors import StorageUnavailable
 from core.modality import Modality
-from storage.objects import ObjectMissing, ObjectStore, VersionConflict
+from storage.objects import ObjectInfo, ObjectMissing, ObjectStore, VersionConflict
 
 log = logging.getLogger(__name__)
 
 INDEX_CONTENT_TYPE = "application/x-ndjson"
 _MAX_ATTEMPTS = 50
 _LOCK_STRIPES = 64
+# Day files fetched ahead of the reader: the first page is usually a few days, a search many.
+_READ_AHEAD_DAYS = 4
 
 
 def request_prefix(generation_id: uuid.UUID, created_at: datetime) -> str:
@@ -123,6 +128,9 @@ class HistoryIndex:
         self._written_lock = threading.Lock()
         # A day file's parsed lines, keyed by its version: a changed file is simply a new key.
         self._parse_day = lru_cache(maxsize=parsed_cache_size)(self._parse_day_uncached)
+        self._readers = ThreadPoolExecutor(
+            max_workers=_READ_AHEAD_DAYS, thread_name_prefix="history"
+        )
 
     def append(self, user_id: uuid.UUID, entry: IndexEntry) -> None:
         line = entry.to_line()
@@ -139,17 +147,60 @@ class HistoryIndex:
         self._rewrite(user_id, modality, day, without_entry)
 
     def entries(self, user_id: uuid.UUID, modalities: list[Modality]) -> Iterator[IndexEntry]:
-        """The user's entries, newest first, reading one day file at a time as needed."""
-        days: dict[str, list[tuple[str, str, str]]] = {}
-        for modality in modalities:
-            bucket = self._bucket_for(modality)
-            prefix = index_prefix(user_id, modality)
-            for info in self._store.list_objects(bucket, prefix):
-                day = info.key.removeprefix(prefix)  # "yyyy/mm/dd.jsonl" sorts by date
-                days.setdefault(day, []).append((bucket, info.key, info.version))
-        for day in sorted(days, reverse=True):
-            entries = [e for f in days[day] for e in self._parse_day(*f)]
+        """The user's entries, newest first, listing and reading only as far as the caller reads.
+
+        Day files sit under yyyy/ and mm/ "folders": walking them newest first, one level at a
+        time, means the first page costs a few small listings however long the history is.
+        """
+        walks = [self._days_newest_first(user_id, modality) for modality in modalities]
+        merged = heapq.merge(*walks, key=lambda item: item[0], reverse=True)
+        days = (
+            [(bucket, info) for _, bucket, info in files]
+            for _, files in itertools.groupby(merged, key=lambda item: item[0])
+        )
+        for entries in self._read_ahead(days):
             yield from sorted(entries, key=lambda e: e.created_at, reverse=True)
+
+    def _read_ahead(
+        self, days: Iterator[list[tuple[str, ObjectInfo]]]
+    ) -> Iterator[list[IndexEntry]]:
+        """Parse day files in order, fetching the next few while the caller reads this one."""
+        pending: deque[Future[list[IndexEntry]]] = deque()
+
+        def parse(files: list[tuple[str, ObjectInfo]]) -> list[IndexEntry]:
+            return [
+                e for bucket, info in files for e in self._parse_day(bucket, info.key, info.version)
+            ]
+
+        try:
+            for files in days:
+                pending.append(self._readers.submit(parse, files))
+                if len(pending) > _READ_AHEAD_DAYS:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            # The caller stopped early (a page is full): drop what it will not read.
+            for future in pending:
+                future.cancel()
+
+    def _days_newest_first(
+        self, user_id: uuid.UUID, modality: Modality
+    ) -> Iterator[tuple[str, str, ObjectInfo]]:
+        """(day as "yyyy/mm/dd.jsonl", bucket, file) for one modality, newest day first."""
+        bucket = self._bucket_for(modality)
+        root = index_prefix(user_id, modality)
+
+        def walk(prefix: str, depth: int) -> Iterator[tuple[str, str, ObjectInfo]]:
+            listing = self._store.list_level(bucket, prefix)
+            if depth == 2:  # inside a month: the day files themselves
+                for info in sorted(listing.objects, key=lambda i: i.key, reverse=True):
+                    yield info.key.removeprefix(root), bucket, info
+                return
+            for child in sorted(listing.prefixes, reverse=True):
+                yield from walk(child, depth + 1)
+
+        return walk(root, 0)
 
     def _rewrite(
         self, user_id: uuid.UUID, modality: Modality, day: date, change: Callable[[bytes], bytes]

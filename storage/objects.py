@@ -42,6 +42,14 @@ class ObjectInfo:
 
 
 @dataclass(frozen=True)
+class Listing:
+    """One level below a prefix, as S3 lists it with Delimiter="/"."""
+
+    prefixes: list[str]
+    objects: list[ObjectInfo]
+
+
+@dataclass(frozen=True)
 class StoredObject:
     data: bytes
     # Opaque token for `put(expected_version=...)`: the ETag on S3, file identity locally.
@@ -70,6 +78,10 @@ class ObjectStore(Protocol):
     def delete(self, bucket: str, key: str) -> None: ...
 
     def list_objects(self, bucket: str, prefix: str) -> Iterator[ObjectInfo]: ...
+
+    def list_level(self, bucket: str, prefix: str) -> Listing:
+        """The "folders" and objects directly below `prefix` (which ends with "/")."""
+        ...
 
     def presigned_url(self, bucket: str, key: str, ttl_seconds: int) -> str | None: ...
 
@@ -153,6 +165,23 @@ class LocalObjectStore:
                     except FileNotFoundError:  # deleted while we walked
                         continue
                     yield ObjectInfo(key, _file_version(stat), stat.st_size)
+
+    def list_level(self, bucket: str, prefix: str) -> Listing:
+        folder = self.root / bucket / prefix
+        prefixes, objects = [], []
+        try:
+            children = list(folder.iterdir())
+        except FileNotFoundError:
+            return Listing([], [])
+        for child in children:
+            if child.name.startswith(".tmp-"):
+                continue
+            if child.is_dir():
+                prefixes.append(f"{prefix}{child.name}/")
+            else:
+                stat = child.stat()
+                objects.append(ObjectInfo(prefix + child.name, _file_version(stat), stat.st_size))
+        return Listing(prefixes, objects)
 
     def presigned_url(self, bucket: str, key: str, ttl_seconds: int) -> str | None:
         return None
@@ -299,6 +328,20 @@ class S3ObjectStore:
                     yield ObjectInfo(item["Key"], item["ETag"], item["Size"])
         except (ClientError, BotoCoreError) as error:
             raise _unavailable(error) from error
+
+    def list_level(self, bucket: str, prefix: str) -> Listing:
+        paginator = self._client.get_paginator("list_objects_v2")
+        prefixes, objects = [], []
+        try:
+            for page in paginator.paginate(Bucket=bucket, Prefix=prefix, Delimiter="/"):
+                prefixes += [item["Prefix"] for item in page.get("CommonPrefixes", [])]
+                objects += [
+                    ObjectInfo(item["Key"], item["ETag"], item["Size"])
+                    for item in page.get("Contents", [])
+                ]
+        except (ClientError, BotoCoreError) as error:
+            raise _unavailable(error) from error
+        return Listing(prefixes, objects)
 
     def presigned_url(self, bucket: str, key: str, ttl_seconds: int) -> str | None:
         if self._public_client is None:

@@ -143,3 +143,21 @@ def test_ping_reports_a_missing_bucket(services: Services) -> None:
     services.objects.ping(services.settings.buckets)
     with pytest.raises(StorageUnavailable):
         services.objects.ping(["bucket-that-was-never-created"])
+
+
+def test_list_level_shows_one_level_like_s3_folders(services: Services, bucket: str) -> None:
+    store = services.objects
+    for key in ["h/2025/12/31.jsonl", "h/2026/01/01.jsonl", "h/2026/01/02.jsonl", "h/top.json"]:
+        store.put(bucket, key, b"{}", "application/json")
+
+    top = store.list_level(bucket, "h/")
+    month = store.list_level(bucket, "h/2026/01/")
+
+    assert sorted(top.prefixes) == ["h/2025/", "h/2026/"]
+    assert [info.key for info in top.objects] == ["h/top.json"]
+    assert month.prefixes == []
+    assert sorted(info.key for info in month.objects) == [
+        "h/2026/01/01.jsonl",
+        "h/2026/01/02.jsonl",
+    ]
+    assert store.list_level(bucket, "nothing/here/").prefixes == []
