@@ -202,6 +202,9 @@ class HistoryIndex:
 
         return walk(root, 0)
 
+    def close(self) -> None:
+        self._readers.shutdown(wait=False, cancel_futures=True)
+
     def _rewrite(
         self, user_id: uuid.UUID, modality: Modality, day: date, change: Callable[[bytes], bytes]
     ) -> None:

@@ -52,6 +52,7 @@ class Services:
 
     def close(self) -> None:
         self.pipeline.close()
+        self.history.close()
         for provider in [*self.images.providers.values(), *self.chat.providers.values()]:
             # Providers that talk HTTP keep a connection pool.
             close = getattr(provider, "close", None)
