@@ -220,7 +220,7 @@ class ChatStudio:
                 name="chat/conversation.json",
                 content_type="application/json",
                 meta={
-                    "answeredBy": f"{provider.label} · {answer.model}",
+                    "answeredBy": _answered_by(provider.label, answer.model or state.model),
                     "ended": answer.ended,
                     "notice": answer.notice,
                     "tokensIn": answer.tokens_in,
@@ -377,6 +377,11 @@ def _stream(
         if streaming_seconds > 0
         else None,
     )
+
+
+def _answered_by(label: str, model: str) -> str:
+    # The offline provider's label already names its model.
+    return label if model in label else f"{label} · {model}"
 
 
 def _conversation_document(

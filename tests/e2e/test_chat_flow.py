@@ -46,3 +46,22 @@ def test_ask_the_offline_model_reload_reopen_and_continue(
     expect(page.get_by_text("first token")).to_be_visible(timeout=90_000)
     expect(page.get_by_test_id("stChatMessage")).to_have_count(4)
     expect(page.get_by_test_id("stChatMessage").nth(2)).to_contain_text("And another one?")
+
+
+def test_stop_keeps_the_part_of_the_answer_that_arrived(page: Page, app_server: AppServer) -> None:
+    studio = Studio(page, app_server.url)
+    studio.open("/chat")
+    studio.register(new_email("stopper"))
+    studio.heading("💬 Chat")
+
+    _send(page, "Write a long story about a dragon who learns to cook, at least 300 words.")
+    answer = page.get_by_test_id("stChatMessage").nth(1)
+    expect(answer).not_to_be_empty(timeout=60_000)
+    page.get_by_role("button", name="Stop").click()
+
+    expect(page.get_by_text("You stopped this answer.")).to_be_visible()
+    kept = page.get_by_test_id("stChatMessage").nth(1).inner_text()
+    assert len(kept.split()) > 3
+    page.reload()
+    page.get_by_test_id("stSidebar").get_by_role("button", name="Write a long story").click()
+    expect(page.get_by_text("You stopped this answer.")).to_be_visible()
