@@ -92,18 +92,22 @@ def test_rs256_public_key_used_as_hmac_secret_is_refused(tmp_path: Path) -> None
     import hmac
 
     body = f"{header}.{_b64(claims)}"
-    key = rsa.verification_key if isinstance(rsa.verification_key, bytes) else b""
+    key = _public_pem(tmp_path)
     signature = hmac.new(key, body.encode(), hashlib.sha256).digest()
     forged = f"{body}.{base64.urlsafe_b64encode(signature).rstrip(b'=').decode()}"
     with pytest.raises(AuthenticationFailed):
         _tokens(rsa, clock).verify(forged)
 
 
+def _public_pem(data_dir: Path) -> bytes:
+    return (data_dir / "keys" / "jwt-public.pem").read_bytes()
+
+
 def test_rs256_key_pair_is_generated_once_and_kept_private(tmp_path: Path) -> None:
     settings = Settings(_env_file=None, data_dir=tmp_path)  # type: ignore[call-arg]
     first = load_signing_keys(settings)
     second = load_signing_keys(settings)
-    assert first == second
+    assert first.verification_key == second.verification_key
     assert (tmp_path / "keys" / "jwt-private.pem").stat().st_mode & 0o777 == 0o600
 
 
