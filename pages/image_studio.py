@@ -73,15 +73,19 @@ with user_errors():
         key="image_style",
         format_func=lambda name: "None" if name is None else STYLES[name].label,
     )
-    size = third.selectbox("Size", [*PRESETS, CUSTOM], index=1, key="image_size")
+    # Defaults go through session state (never a widget's own default too), so refilling the
+    # form from the gallery does not trip Streamlit's "set twice" warning.
+    for key, default in (("image_size", "512x512"), ("image_width", 512), ("image_height", 512)):
+        st.session_state.setdefault(key, default)
+    size = third.selectbox("Size", [*PRESETS, CUSTOM], key="image_size")
     if size == CUSTOM:
         limits = provider.size_limits
         left, right = st.columns(2)
         width = left.number_input(
-            "Width", limits.minimum, limits.maximum, 512, limits.multiple, key="image_width"
+            "Width", limits.minimum, limits.maximum, step=limits.multiple, key="image_width"
         )
         height = right.number_input(
-            "Height", limits.minimum, limits.maximum, 512, limits.multiple, key="image_height"
+            "Height", limits.minimum, limits.maximum, step=limits.multiple, key="image_height"
         )
         st.caption(f"{provider.label} accepts {limits.describe()}.")
     else:

@@ -1,0 +1,92 @@
+"""The studio pages through AppTest: what a user sees after using the form."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.services import Services
+from tests.ui.conftest import log_in
+
+PASSWORD = "correct horse 42"
+
+
+@pytest.fixture
+def signed_in(app: AppTest, app_services: Services) -> AppTest:
+    app_services.auth.register("ada@example.com", PASSWORD, ip=None)
+    return log_in(app, "ada@example.com", PASSWORD)
+
+
+def _captions(at: AppTest) -> str:
+    return " | ".join(str(c.value) for c in at.caption)
+
+
+def _button(at: AppTest, label: str) -> None:
+    next(b for b in at.button if b.label == label).click()
+    at.run()
+
+
+def test_image_studio_shows_the_result_with_its_settings(signed_in: AppTest) -> None:
+    at = signed_in.switch_page("../pages/image_studio.py").run()
+    at.text_area(key="image_prompt").input("A lighthouse at dusk")
+    at.text_input(key="image_seed").input("12")
+    _button(at, "Generate")
+
+    assert not at.error, [e.value for e in at.error]
+    assert "seed 12" in _captions(at) and "512x512" in _captions(at)
+    assert len(at.get("image")) == 1
+
+
+def test_image_studio_custom_size(signed_in: AppTest) -> None:
+    at = signed_in.switch_page("../pages/image_studio.py").run()
+    at.text_area(key="image_prompt").input("A wide field")
+    at.selectbox(key="image_size").select("Custom…").run()
+    at.number_input(key="image_width").set_value(320)
+    at.number_input(key="image_height").set_value(200)
+    _button(at, "Generate")
+
+    assert "320x200" in _captions(at)
+
+
+def test_image_studio_explains_a_bad_seed_and_an_empty_prompt(signed_in: AppTest) -> None:
+    at = signed_in.switch_page("../pages/image_studio.py").run()
+    at.text_input(key="image_seed").input("twelve")
+    _button(at, "Generate")
+    assert [e.value for e in at.error] == [
+        "The seed must be a whole number, or blank for a random one."
+    ]
+
+    at.text_input(key="image_seed").input("")
+    _button(at, "Generate")
+    assert "prompt is empty" in at.error[0].value
+
+
+def test_gallery_settings_refill_the_image_form(signed_in: AppTest) -> None:
+    signed_in.session_state["image_prefill"] = {
+        "prompt": "A fox", "size": "768x768", "seed": 99, "model": "sketch-v1",
+        "style": "watercolor", "provider": "sketch",
+    }  # fmt: skip
+    at = signed_in.switch_page("../pages/image_studio.py").run()
+
+    assert at.text_area(key="image_prompt").value == "A fox"
+    assert at.text_input(key="image_seed").value == "99"
+    assert at.selectbox(key="image_size").value == "768x768"
+    assert at.selectbox(key="image_style").value == "watercolor"
+    assert not at.warning
+
+
+def test_speech_studio_says_which_engine_spoke(signed_in: AppTest) -> None:
+    at = signed_in.switch_page("../pages/speech_studio.py").run()
+    at.selectbox[1].select("es").run()
+    at.text_area[0].input("Hola desde el estudio.")
+    _button(at, "Speak")
+
+    assert not at.error, [e.value for e in at.error]
+    assert "Spoken by **espeak-ng" in _captions(at)
+    assert len(at.get("audio")) == 1
+
+
+def test_speech_studio_asks_for_text(signed_in: AppTest) -> None:
+    at = signed_in.switch_page("../pages/speech_studio.py").run()
+    _button(at, "Speak")
+    assert [w.value for w in at.warning] == ["Type some text first."]
