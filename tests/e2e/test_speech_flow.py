@@ -16,7 +16,9 @@ def _speak(studio: Studio, language: str, text: str) -> None:
     page.get_by_role("option", name=language).click()
     page.get_by_role("textbox", name="Text").fill(text)
     page.get_by_role("button", name="Speak").click()
-    expect(page.get_by_text("Spoken by")).to_contain_text(text_hint(language), timeout=60_000)
+    # While the page reruns, the previous result can linger as a stale copy: wait for the new one.
+    spoken_by = page.get_by_text("Spoken by").filter(has_text=text_hint(language))
+    expect(spoken_by).to_be_visible(timeout=60_000)
 
 
 def text_hint(language: str) -> str:
