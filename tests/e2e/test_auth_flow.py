@@ -5,7 +5,7 @@ from __future__ import annotations
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import create_engine, select
 
-from storage.models import AuthSession, User
+from storage.models import AuthSession, RateLimitCounter, User
 from tests.support.app_server import AppServer
 from tests.support.studio import Studio, new_email
 from ui.routes import REFRESH_COOKIE
@@ -83,9 +83,11 @@ def test_too_many_attempts_get_a_try_again_message(page: Page, app_server: AppSe
     studio.register(email)
     studio.log_out()
 
-    for _ in range(5):
+    # Signing up logged in once; five wrong passwords make six attempts. Each must be counted
+    # before the next: the previous error stays on screen, so it cannot tell that a run ended.
+    for attempt in range(2, 7):
         studio.log_in(email, "not my password 1")
-        expect(page.get_by_text("Wrong email or password.")).to_be_visible()
+        _wait_until(lambda n=attempt: _login_attempts(app_server, email) == n)
     studio.log_in(email)
 
     expect(page.get_by_text("Too many login attempts. Try again in")).to_be_visible()
@@ -138,6 +140,20 @@ def test_a_user_sees_no_admin_page_and_a_deep_link_is_refused(
     studio.open("/admin")
 
     expect(page.get_by_text("This page is for administrators only.")).to_be_visible()
+
+
+def _login_attempts(app_server: AppServer, email: str) -> int:
+    engine = create_engine(app_server.env["DATABASE_URL"])
+    try:
+        with engine.connect() as connection:
+            count = connection.execute(
+                select(RateLimitCounter.count).where(
+                    RateLimitCounter.key == f"login:account:{email}"
+                )
+            ).scalar()
+    finally:
+        engine.dispose()
+    return int(count or 0)
 
 
 def _wait_until(condition: object, timeout: float = 10.0) -> None:
