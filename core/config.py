@@ -78,6 +78,18 @@ class Settings(BaseSettings):
     # Counters live in the database unless Redis is configured.
     redis_url: str = ""
 
+    # Generation limits per role (seed 002: 10 a minute for a signed-in user); 0 = unlimited.
+    # An administrator can override any of them for one user on the Admin page.
+    limit_generations_per_minute_user: int = Field(default=10, ge=0)
+    limit_generations_per_minute_admin: int = Field(default=0, ge=0)
+    # Generations a day per modality (UTC days).
+    limit_daily_image_user: int = Field(default=0, ge=0)
+    limit_daily_speech_user: int = Field(default=0, ge=0)
+    limit_daily_chat_user: int = Field(default=0, ge=0)
+    limit_daily_image_admin: int = Field(default=0, ge=0)
+    limit_daily_speech_admin: int = Field(default=0, ge=0)
+    limit_daily_chat_admin: int = Field(default=0, ge=0)
+
     # --- speech providers ---
     # "offline" (piper, Kokoro, espeak-ng on this machine) or "gtts" (Google, needs the internet).
     speech_default_provider: Literal["offline", "gtts"] = "offline"

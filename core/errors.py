@@ -32,9 +32,11 @@ class NotFound(AtelierError):
 
 
 class RateLimited(AtelierError):
-    def __init__(self, action: str, retry_after_seconds: int) -> None:
+    def __init__(self, action: str, retry_after_seconds: int, message: str | None = None) -> None:
         self.retry_after_seconds = max(1, retry_after_seconds)
-        super().__init__(f"Too many {action} attempts. Try again in {self.retry_after_seconds} s.")
+        super().__init__(
+            message or f"Too many {action} attempts. Try again in {self.retry_after_seconds} s."
+        )
 
 
 class StorageUnavailable(AtelierError):

@@ -82,10 +82,9 @@ class Gallery:
 
     def open(self, user_id: uuid.UUID, generation_id: uuid.UUID) -> GalleryItem:
         row = self._own_row(user_id, generation_id)
-        try:
-            record = json.loads(self._store.get(row.s3_bucket, row.record_key or "").data)
-        except ObjectMissing:
-            raise NotFound(NOT_FOUND) from None
+        record = read_record(self._store, row)
+        if record is None:
+            raise NotFound(NOT_FOUND)
         return GalleryItem(_entry_from_row(row, record), record, self._signed_url(row))
 
     def signed_url(self, user_id: uuid.UUID, generation_id: uuid.UUID) -> str | None:
@@ -94,14 +93,7 @@ class Gallery:
 
     def media(self, user_id: uuid.UUID, generation_id: uuid.UUID, key: str) -> bytes:
         """Bytes of a file (media, thumbnail) inside the user's own generation folder."""
-        row = self._own_row(user_id, generation_id)
-        # Anything inside the generation's own request folder is the owner's to read.
-        if not key.startswith(_request_folder(row)) or ".." in key:
-            raise NotFound(NOT_FOUND)
-        try:
-            return self._store.get(row.s3_bucket, key).data
-        except ObjectMissing:
-            raise NotFound("This file is no longer in storage.") from None
+        return read_generation_file(self._store, self._own_row(user_id, generation_id), key)
 
     def delete(self, user_id: uuid.UUID, generation_id: uuid.UUID) -> None:
         """Remove the media, the record, the index line and the row (failed ones too)."""
@@ -120,9 +112,7 @@ class Gallery:
         )
 
     def _signed_url(self, row: Generation) -> str | None:
-        if not row.media_key:
-            return None
-        return self._store.presigned_url(row.s3_bucket, row.media_key, self._presign_ttl)
+        return signed_media_url(self._store, row, self._presign_ttl)
 
     def _own_row(
         self, user_id: uuid.UUID, generation_id: uuid.UUID, *, any_status: bool = False
@@ -140,6 +130,38 @@ class Gallery:
 
 def _request_folder(row: Generation) -> str:
     return (row.record_key or "").rpartition("/")[0] + "/"
+
+
+# Reading a generation's files once its row has been found (and checked by the caller: the
+# owner here, an administrator in `core.admin`).
+
+
+def read_record(store: ObjectStore, row: Generation) -> dict[str, Any] | None:
+    """The generation's record.json, or None when it is not in storage."""
+    if not row.record_key:
+        return None
+    try:
+        record: dict[str, Any] = json.loads(store.get(row.s3_bucket, row.record_key).data)
+    except ObjectMissing:
+        return None
+    return record
+
+
+def read_generation_file(store: ObjectStore, row: Generation, key: str) -> bytes:
+    """Bytes of a file (media, thumbnail) inside the generation's own request folder."""
+    if not key.startswith(_request_folder(row)) or ".." in key:
+        raise NotFound(NOT_FOUND)
+    try:
+        return store.get(row.s3_bucket, key).data
+    except ObjectMissing:
+        raise NotFound("This file is no longer in storage.") from None
+
+
+def signed_media_url(store: ObjectStore, row: Generation, ttl_seconds: int) -> str | None:
+    """A time-limited link to the media, when the object store can sign one."""
+    if not row.media_key:
+        return None
+    return store.presigned_url(row.s3_bucket, row.media_key, ttl_seconds)
 
 
 def _entry_from_row(row: Generation, record: dict[str, Any]) -> IndexEntry:

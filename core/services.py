@@ -10,9 +10,11 @@ from datetime import datetime
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.admin import AdminConsole
+from core.analytics import Analytics
 from core.auth.passwords import PasswordHasher
 from core.auth.rate_limit import RateLimiter, RedisRateLimiter, SqlRateLimiter
-from core.auth.service import AuthLimits, AuthService
+from core.auth.service import AuthLimits, AuthService, Role
 from core.auth.sessions import RefreshSessions
 from core.auth.tokens import AccessTokens, load_signing_keys
 from core.avatars import Avatars
@@ -23,6 +25,7 @@ from core.generation.image import ImageStudio
 from core.generation.pipeline import GenerationPipeline
 from core.generation.speech import SpeechStudio
 from core.history import HistoryIndex
+from core.limits import GenerationLimits, LimitOverrides
 from core.modality import Modality
 from core.providers.chat.registry import build_chat_providers, default_chat_provider
 from core.providers.image.registry import build_image_providers, default_image_provider
@@ -49,6 +52,9 @@ class Services:
     images: ImageStudio
     avatars: Avatars
     chat: ChatStudio
+    limits: GenerationLimits
+    analytics: Analytics
+    admin: AdminConsole
 
     def close(self) -> None:
         self.pipeline.close()
@@ -75,6 +81,23 @@ def build_object_store(settings: Settings) -> ObjectStore:
     )
 
 
+def role_limits(settings: Settings) -> dict[Role, LimitOverrides]:
+    return {
+        Role.USER: LimitOverrides(
+            generations_per_minute=settings.limit_generations_per_minute_user,
+            daily_image=settings.limit_daily_image_user,
+            daily_speech=settings.limit_daily_speech_user,
+            daily_chat=settings.limit_daily_chat_user,
+        ),
+        Role.ADMIN: LimitOverrides(
+            generations_per_minute=settings.limit_generations_per_minute_admin,
+            daily_image=settings.limit_daily_image_admin,
+            daily_speech=settings.limit_daily_speech_admin,
+            daily_chat=settings.limit_daily_chat_admin,
+        ),
+    }
+
+
 def build_services(settings: Settings, *, now: Callable[[], datetime] = utcnow) -> Services:
     """Connect everything and bring storage up to date (schema migrations, buckets)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -87,6 +110,13 @@ def build_services(settings: Settings, *, now: Callable[[], datetime] = utcnow) 
     limiter: RateLimiter = (
         RedisRateLimiter(settings.redis_url) if settings.redis_url else SqlRateLimiter(db, now)
     )
+    # One instance: the admin console revokes the sessions the auth service checks.
+    refresh = RefreshSessions(
+        db,
+        ttl_days=settings.refresh_token_ttl_days,
+        handoff_ttl_seconds=settings.cookie_handoff_ttl_seconds,
+        now=now,
+    )
     auth = AuthService(
         db,
         hasher=PasswordHasher(settings.bcrypt_rounds),
@@ -96,12 +126,7 @@ def build_services(settings: Settings, *, now: Callable[[], datetime] = utcnow) 
             ttl_seconds=settings.access_token_ttl_seconds,
             now=now,
         ),
-        refresh=RefreshSessions(
-            db,
-            ttl_days=settings.refresh_token_ttl_days,
-            handoff_ttl_seconds=settings.cookie_handoff_ttl_seconds,
-            now=now,
-        ),
+        refresh=refresh,
         limiter=limiter,
         limits=AuthLimits(
             login_per_minute=settings.login_limit_per_minute,
@@ -112,7 +137,10 @@ def build_services(settings: Settings, *, now: Callable[[], datetime] = utcnow) 
         now=now,
     )
     history = HistoryIndex(objects, settings.bucket_for)
-    pipeline = GenerationPipeline(db, objects, history, bucket_for=settings.bucket_for, now=now)
+    limits = GenerationLimits(db, limiter, role_limits(settings), now)
+    pipeline = GenerationPipeline(
+        db, objects, history, bucket_for=settings.bucket_for, now=now, admit=limits.admit
+    )
     gallery = Gallery(db, objects, history, presign_ttl_seconds=settings.s3_presign_ttl_seconds)
     avatars = Avatars(objects, settings.bucket_for(Modality.IMAGE))
     images = ImageStudio(
@@ -152,16 +180,25 @@ def build_services(settings: Settings, *, now: Callable[[], datetime] = utcnow) 
         },
     )
     return Services(
-        settings,
-        engine,
-        db,
-        objects,
-        auth,
-        history,
-        pipeline,
-        gallery,
-        speech,
-        images,
-        avatars,
-        chat,
+        settings=settings,
+        engine=engine,
+        db=db,
+        objects=objects,
+        auth=auth,
+        history=history,
+        pipeline=pipeline,
+        gallery=gallery,
+        speech=speech,
+        images=images,
+        avatars=avatars,
+        chat=chat,
+        limits=limits,
+        analytics=Analytics(db, now),
+        admin=AdminConsole(
+            db,
+            objects,
+            refresh=refresh,
+            presign_ttl_seconds=settings.s3_presign_ttl_seconds,
+            now=now,
+        ),
     )

@@ -187,6 +187,8 @@ class ChatStudio:
         provider = self.provider(state.provider)
         if state.model not in provider.models():
             raise InvalidInput(f"{provider.label} has no model called {state.model!r}.")
+        # Before the conversation is kept, so a refused first message leaves no empty thread.
+        self._pipeline.admit(user_id, Modality.CHAT)
         state = self._keep_conversation(user_id, state, message)
         asked = (*state.messages, ChatMessage("user", message))
         spec = GenerationSpec(
@@ -238,7 +240,7 @@ class ChatStudio:
                 usage_quantity=Decimal(answer.tokens_out),
             )
 
-        record = self._pipeline.run(user_id, spec, produce, progress=progress)
+        record = self._pipeline.run(user_id, spec, produce, progress=progress, admitted=True)
         streamed: _Streamed = outcome["answer"]
         with transaction(self._sessions) as db:
             db.execute(

@@ -33,6 +33,8 @@ from storage.objects import ObjectStore
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
+# Refuses a generation before it starts (limits and quotas) by raising an AtelierError.
+Admission = Callable[[uuid.UUID, Modality], None]
 
 
 @dataclass(frozen=True)
@@ -153,6 +155,7 @@ class GenerationPipeline:
         *,
         bucket_for: Callable[[Modality], str],
         now: Callable[[], datetime],
+        admit: Admission | None = None,
         workers: int = 16,
     ) -> None:
         self._sessions = sessions
@@ -160,6 +163,7 @@ class GenerationPipeline:
         self._history = history
         self._bucket_for = bucket_for
         self._now = now
+        self._admit = admit or (lambda _user_id, _modality: None)
         # Independent writes (S3 objects, the SQL row) go out in parallel.
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pipeline")
 
@@ -170,8 +174,15 @@ class GenerationPipeline:
         produce: Callable[[GenerationContext], ProducedMedia],
         *,
         progress: Progress | None = None,
+        admitted: bool = False,
     ) -> GenerationRecord:
-        """Make one generation and keep it; raise `GenerationFailed` after recording a failure."""
+        """Make one generation and keep it; raise `GenerationFailed` after recording a failure.
+
+        A generation refused by `admit` leaves nothing behind. Callers that must know before
+        they write anything of their own call `admit` first and pass `admitted=True`.
+        """
+        if not admitted:
+            self.admit(user_id, spec.modality)
         say = progress or (lambda _message: None)
         generation_id = uuid.uuid4()
         created_at = self._now()
@@ -267,6 +278,9 @@ class GenerationPipeline:
                 "could not record generation row", extra={"generation_id": str(generation_id)}
             )
         return record
+
+    def admit(self, user_id: uuid.UUID, modality: Modality) -> None:
+        self._admit(user_id, modality)
 
     def _fail(
         self,

@@ -1,0 +1,402 @@
+"""Usage analytics over a period and a scope, aggregated in SQL.
+
+Every figure is computed by the database: the rows that come back are already aggregates (one
+per day and modality, per provider and model, per provider, per error reason), a few hundred at
+most, so a page never loads generations into memory. On PostgreSQL the "everyone" queries are
+answered by the covering index `ix_generations_created_at_analytics` alone (index-only scans);
+one user's come through `ix_generations_user_id_created_at_id`.
+
+Days are UTC days. Latency percentiles count completed generations only (a failure's latency is
+the time until it gave up) and interpolate like PostgreSQL's `percentile_cont`, on both backends.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Executable,
+    Float,
+    Integer,
+    case,
+    cast,
+    func,
+    select,
+    type_coerce,
+)
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.auth.service import Account
+from core.errors import InvalidInput, PermissionDenied
+from core.modality import Modality
+from storage.models import Generation, User
+
+CENT_FRACTION = Decimal("0.000001")
+TOP_ERRORS = 10
+
+
+class Period(StrEnum):
+    DAY = "24h"
+    WEEK = "7d"
+    MONTH = "30d"
+    ALL = "all"
+    CUSTOM = "custom"
+
+
+_PRESET_LENGTH = {
+    Period.DAY: timedelta(hours=24),
+    Period.WEEK: timedelta(days=7),
+    Period.MONTH: timedelta(days=30),
+}
+
+
+@dataclass(frozen=True)
+class Window:
+    """`start <= created_at < end`; None leaves that side open."""
+
+    start: datetime | None
+    end: datetime | None
+
+
+def period_window(
+    period: Period, now: datetime, *, start: date | None = None, end: date | None = None
+) -> Window:
+    """The time range of a period. A custom period covers whole UTC days, both included."""
+    if period is Period.ALL:
+        return Window(None, None)
+    if period is Period.CUSTOM:
+        if start is None or end is None:
+            raise InvalidInput("Choose both a first and a last day for a custom period.")
+        if start > end:
+            raise InvalidInput("The first day of the period must not be after the last day.")
+        return Window(
+            datetime.combine(start, time(), UTC),
+            datetime.combine(end + timedelta(days=1), time(), UTC),
+        )
+    return Window(now - _PRESET_LENGTH[period], None)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose generations: one user's, or everyone's (`user_id` None)."""
+
+    user_id: uuid.UUID | None
+
+    @classmethod
+    def everyone(cls) -> Scope:
+        return cls(None)
+
+    @classmethod
+    def of(cls, user_id: uuid.UUID) -> Scope:
+        return cls(user_id)
+
+
+@dataclass(frozen=True)
+class Kpis:
+    generations: int
+    failures: int
+    error_rate: float
+    images: int
+    audio_minutes: float
+    tokens_in: int
+    tokens_out: int
+    cost_usd: Decimal
+
+
+@dataclass(frozen=True)
+class DailyUsage:
+    """One UTC day and modality."""
+
+    day: date
+    modality: str
+    generations: int
+    failures: int
+    # Completed only: images made, seconds of audio spoken.
+    completed: int
+    audio_seconds: float
+    tokens_in: int
+    tokens_out: int
+    cost_usd: Decimal
+
+
+@dataclass(frozen=True)
+class ModelUsage:
+    provider: str
+    model: str
+    generations: int
+    failures: int
+    cost_usd: Decimal
+
+
+@dataclass(frozen=True)
+class ProviderLatency:
+    provider: str
+    completed: int
+    p50_ms: float
+    p95_ms: float
+
+
+@dataclass(frozen=True)
+class ErrorReason:
+    reason: str
+    count: int
+
+
+@dataclass(frozen=True)
+class UserChoice:
+    id: uuid.UUID
+    email: str
+
+
+@dataclass(frozen=True)
+class Report:
+    window: Window
+    scope: Scope
+    kpis: Kpis
+    daily: list[DailyUsage]
+    models: list[ModelUsage]
+    latency: list[ProviderLatency]
+    errors: list[ErrorReason]
+
+    @property
+    def is_empty(self) -> bool:
+        return self.kpis.generations == 0
+
+
+class Analytics:
+    def __init__(self, sessions: sessionmaker[Session], now: Callable[[], datetime]) -> None:
+        self._sessions = sessions
+        self._now = now
+
+    def report(
+        self,
+        account: Account,
+        period: Period,
+        *,
+        scope: Scope | None = None,
+        start: date | None = None,
+        end: date | None = None,
+    ) -> Report:
+        """Every aggregate of the dashboard; `scope` defaults to the account's own data."""
+        chosen = scope or Scope.of(account.id)
+        _check_scope(account, chosen)
+        window = period_window(period, self._now(), start=start, end=end)
+        where = _conditions(window, chosen)
+        with self._sessions() as db:
+            postgres = db.get_bind().dialect.name == "postgresql"
+            daily = [_daily(row) for row in db.execute(_daily_query(where, postgres))]
+            models = [_model(row) for row in db.execute(_models_query(where))]
+            latency = [_latency(row) for row in db.execute(_latency_query(where, postgres))]
+            errors = [
+                ErrorReason(r.reason, int(r.failures)) for r in db.execute(_errors_query(where))
+            ]
+        return Report(window, chosen, _kpis(daily), daily, models, latency, errors)
+
+    def users(self, account: Account) -> list[UserChoice]:
+        """Who an administrator can look at, by email."""
+        if not account.is_admin:
+            raise PermissionDenied("Only administrators can see other people's analytics.")
+        with self._sessions() as db:
+            rows = db.execute(select(User.id, User.email).order_by(User.email))
+            return [UserChoice(row.id, row.email) for row in rows]
+
+
+def _check_scope(account: Account, scope: Scope) -> None:
+    if scope.user_id != account.id and not account.is_admin:
+        raise PermissionDenied("Only administrators can see other people's analytics.")
+
+
+def _conditions(window: Window, scope: Scope) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
+    if scope.user_id is not None:
+        where.append(Generation.user_id == scope.user_id)
+    if window.start is not None:
+        where.append(Generation.created_at >= window.start)
+    if window.end is not None:
+        where.append(Generation.created_at < window.end)
+    return where
+
+
+def _day(postgres: bool) -> ColumnElement[date]:
+    if postgres:
+        return cast(func.timezone("UTC", Generation.created_at), Date)
+    # SQLite keeps UTC timestamps as "YYYY-MM-DD HH:MM:SS.ffffff" text.
+    return type_coerce(func.substr(Generation.created_at, 1, 10), Date)
+
+
+def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.count(case((condition, 1)))
+
+
+_FAILED = Generation.status == "failed"
+_COMPLETED = Generation.status == "completed"
+
+
+def _daily_query(where: Sequence[ColumnElement[bool]], postgres: bool) -> Executable:
+    day = _day(postgres).label("day")
+    return (
+        select(
+            day,
+            Generation.modality,
+            func.count().label("generations"),
+            _count_if(_FAILED).label("failures"),
+            _count_if(_COMPLETED).label("completed"),
+            func.coalesce(
+                func.sum(case((_COMPLETED, cast(Generation.duration_seconds, Float)))), 0.0
+            ).label("audio_seconds"),
+            func.coalesce(func.sum(Generation.tokens_in), 0).label("tokens_in"),
+            func.coalesce(func.sum(Generation.tokens_out), 0).label("tokens_out"),
+            func.coalesce(func.sum(Generation.cost_usd), 0).label("cost_usd"),
+        )
+        .where(*where)
+        .group_by(day, Generation.modality)
+        .order_by(day, Generation.modality)
+    )
+
+
+def _models_query(where: Sequence[ColumnElement[bool]]) -> Executable:
+    generations = func.count().label("generations")
+    return (
+        select(
+            Generation.provider,
+            Generation.model,
+            generations,
+            _count_if(_FAILED).label("failures"),
+            func.coalesce(func.sum(Generation.cost_usd), 0).label("cost_usd"),
+        )
+        .where(*where)
+        .group_by(Generation.provider, Generation.model)
+        .order_by(generations.desc(), Generation.provider, Generation.model)
+    )
+
+
+def _latency_query(where: Sequence[ColumnElement[bool]], postgres: bool) -> Executable:
+    timed = [*where, _COMPLETED, Generation.latency_ms.is_not(None)]
+    if postgres:
+        return (
+            select(
+                Generation.provider,
+                func.count().label("completed"),
+                func.percentile_cont(0.5).within_group(Generation.latency_ms).label("p50"),
+                func.percentile_cont(0.95).within_group(Generation.latency_ms).label("p95"),
+            )
+            .where(*timed)
+            .group_by(Generation.provider)
+            .order_by(Generation.provider)
+        )
+    # SQLite has no percentile_cont: number the latencies per provider with window functions,
+    # then interpolate between the two rows around position p * (n - 1), as percentile_cont does.
+    ranked = (
+        select(
+            Generation.provider,
+            Generation.latency_ms.label("latency"),
+            func.row_number()
+            .over(partition_by=Generation.provider, order_by=Generation.latency_ms)
+            .label("rank"),
+            func.count().over(partition_by=Generation.provider).label("n"),
+        )
+        .where(*timed)
+        .subquery()
+    )
+    return (
+        select(
+            ranked.c.provider,
+            func.max(ranked.c.n).label("completed"),
+            _interpolated(ranked.c.rank, ranked.c.n, ranked.c.latency, 0.5).label("p50"),
+            _interpolated(ranked.c.rank, ranked.c.n, ranked.c.latency, 0.95).label("p95"),
+        )
+        .group_by(ranked.c.provider)
+        .order_by(ranked.c.provider)
+    )
+
+
+def _interpolated(
+    rank: ColumnElement[int], n: ColumnElement[int], value: ColumnElement[int], fraction: float
+) -> ColumnElement[float]:
+    # 1-based position of the percentile; `below` is the row at or just under it.
+    position = 1 + fraction * (n - 1)
+    below = cast(position, Integer)  # truncation is floor here: position >= 1
+    weight = position - below
+    return func.sum(
+        case(
+            (rank == below, value * (1 - weight)),
+            (rank == below + 1, value * weight),
+            else_=0,
+        )
+    )
+
+
+def _errors_query(where: Sequence[ColumnElement[bool]]) -> Executable:
+    failures = func.count().label("failures")
+    reason = func.coalesce(Generation.error, "(no reason recorded)").label("reason")
+    return (
+        select(reason, failures)
+        .where(*where, _FAILED)
+        .group_by(reason)
+        .order_by(failures.desc(), reason)
+        .limit(TOP_ERRORS)
+    )
+
+
+def _money(value: Any) -> Decimal:
+    return Decimal(str(value or 0)).quantize(CENT_FRACTION)
+
+
+def _day_value(value: date | str) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def _daily(row: Any) -> DailyUsage:
+    return DailyUsage(
+        day=_day_value(row.day),
+        modality=row.modality,
+        generations=int(row.generations),
+        failures=int(row.failures),
+        completed=int(row.completed),
+        audio_seconds=round(float(row.audio_seconds), 2),
+        tokens_in=int(row.tokens_in),
+        tokens_out=int(row.tokens_out),
+        cost_usd=_money(row.cost_usd),
+    )
+
+
+def _model(row: Any) -> ModelUsage:
+    return ModelUsage(
+        row.provider,
+        row.model,
+        int(row.generations),
+        int(row.failures),
+        _money(row.cost_usd),
+    )
+
+
+def _latency(row: Any) -> ProviderLatency:
+    return ProviderLatency(
+        row.provider, int(row.completed), round(float(row.p50), 1), round(float(row.p95), 1)
+    )
+
+
+def _kpis(daily: list[DailyUsage]) -> Kpis:
+    """Totals of the per-day aggregates (a few hundred rows), not of generations."""
+    generations = sum(d.generations for d in daily)
+    failures = sum(d.failures for d in daily)
+    return Kpis(
+        generations=generations,
+        failures=failures,
+        error_rate=failures / generations if generations else 0.0,
+        images=sum(d.completed for d in daily if d.modality == Modality.IMAGE),
+        audio_minutes=round(
+            sum(d.audio_seconds for d in daily if d.modality == Modality.SPEECH) / 60, 2
+        ),
+        tokens_in=sum(d.tokens_in for d in daily),
+        tokens_out=sum(d.tokens_out for d in daily),
+        cost_usd=sum((d.cost_usd for d in daily), Decimal(0)).quantize(CENT_FRACTION),
+    )

@@ -1,0 +1,179 @@
+"""Per-minute limits and daily quotas on both backends: who is refused, with what words, and
+that a refusal leaves nothing behind."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+from sqlalchemy import func, select
+
+from core.auth.service import Role
+from core.errors import InvalidInput, ProviderError
+from core.generation.pipeline import GenerationContext, GenerationFailed, ProducedMedia
+from core.limits import LimitOverrides, LimitReached
+from core.modality import Modality
+from core.services import Services, build_services
+from storage.models import Conversation, Generation
+from tests.generation.conftest import PASSWORD, image_spec, made_image
+from tests.support.clock import FakeClock
+from tests.support.fake_openai import FakeOpenAI, Reply, answer_events
+
+
+@pytest.fixture
+def app(make_settings: Callable[..., object], clock: FakeClock) -> Iterator[Services]:
+    settings = make_settings(limit_generations_per_minute_user=3, limit_daily_image_user=5)
+    built = build_services(settings, now=clock)  # type: ignore[arg-type]
+    yield built
+    built.close()
+
+
+@pytest.fixture
+def admin(app: Services) -> uuid.UUID:
+    return app.auth.register("admin@example.com", PASSWORD, ip=None).id
+
+
+@pytest.fixture
+def user(app: Services, admin: uuid.UUID) -> uuid.UUID:
+    return app.auth.register("user@example.com", PASSWORD, ip=None).id
+
+
+def _generate(app: Services, user_id: uuid.UUID) -> None:
+    app.pipeline.run(user_id, image_spec(), made_image)
+
+
+def _rows(app: Services, user_id: uuid.UUID) -> int:
+    with app.db() as db:
+        return int(db.scalar(select(func.count()).where(Generation.user_id == user_id)) or 0)
+
+
+def test_a_user_gets_the_per_minute_limit_with_the_wait(
+    app: Services, user: uuid.UUID, clock: FakeClock
+) -> None:
+    for _ in range(3):
+        _generate(app, user)
+    clock.advance(seconds=20)
+
+    with pytest.raises(LimitReached) as refused:
+        _generate(app, user)
+
+    assert str(refused.value) == "You can start 3 generations a minute. Try again in 40 s."
+    assert _rows(app, user) == 3
+    clock.advance(seconds=41)
+    _generate(app, user)
+    assert _rows(app, user) == 4
+
+
+def test_the_admin_role_is_unlimited_by_default(app: Services, admin: uuid.UUID) -> None:
+    for _ in range(8):
+        _generate(app, admin)
+    assert _rows(app, admin) == 8
+
+
+def test_the_daily_quota_counts_kept_generations_and_resets_at_midnight(
+    app: Services, user: uuid.UUID, clock: FakeClock
+) -> None:
+    def broken(_context: GenerationContext) -> ProducedMedia:
+        raise ProviderError("The provider is down.")
+
+    with pytest.raises(GenerationFailed):
+        app.pipeline.run(user, image_spec(), broken)
+    for _ in range(5):
+        clock.advance(minutes=1)
+        _generate(app, user)
+    clock.advance(minutes=1)  # 12:06 UTC
+
+    with pytest.raises(LimitReached) as refused:
+        _generate(app, user)
+
+    assert str(refused.value) == (
+        "You have used today's 5 image generations. The quota resets at 00:00 UTC, in 11 h 54 min."
+    )
+    assert app.limits.used_today(user) == {
+        Modality.IMAGE: 5,
+        Modality.SPEECH: 0,
+        Modality.CHAT: 0,
+    }
+    clock.advance(hours=12)
+    _generate(app, user)
+
+
+def test_an_override_beats_the_role_and_clearing_it_restores_the_role(
+    app: Services, user: uuid.UUID, clock: FakeClock
+) -> None:
+    app.limits.set_overrides(user, LimitOverrides(generations_per_minute=0, daily_image=1))
+    assert app.limits.effective(user) == LimitOverrides(
+        generations_per_minute=0, daily_image=1, daily_speech=0, daily_chat=0
+    )
+    _generate(app, user)
+    with pytest.raises(LimitReached, match="today's 1 image generations"):
+        _generate(app, user)
+
+    app.limits.set_overrides(user, LimitOverrides())
+
+    assert app.limits.overrides(user) == LimitOverrides()
+    assert app.limits.effective(user) == app.limits.role_limits(Role.USER)
+    for _ in range(3):
+        _generate(app, user)
+    with pytest.raises(LimitReached, match="3 generations a minute"):
+        _generate(app, user)
+
+
+def test_negative_limits_are_refused_in_plain_words(app: Services, user: uuid.UUID) -> None:
+    with pytest.raises(InvalidInput, match="cannot be negative"):
+        app.limits.set_overrides(user, LimitOverrides(daily_chat=-1))
+
+
+def test_a_refused_generation_leaves_nothing_behind(app: Services, user: uuid.UUID) -> None:
+    app.limits.set_overrides(user, LimitOverrides(daily_image=0, generations_per_minute=1))
+    _generate(app, user)
+    produced: list[GenerationContext] = []
+
+    def spy(context: GenerationContext) -> ProducedMedia:
+        produced.append(context)
+        return made_image(context)
+
+    with pytest.raises(LimitReached):
+        app.pipeline.run(user, image_spec(), spy)
+
+    assert produced == []
+    assert _rows(app, user) == 1
+    prefix = "requests/"
+    keys = [info.key for info in app.objects.list_objects(app.settings.s3_bucket_image, prefix)]
+    assert len([key for key in keys if key.endswith("record.json")]) == 1
+
+
+def test_a_refused_chat_message_starts_no_conversation(
+    make_settings: Callable[..., object], clock: FakeClock
+) -> None:
+    fake_api = FakeOpenAI().start()
+    settings = make_settings(
+        chat_api_base_url=fake_api.base_url,
+        chat_api_key="test-key",
+        chat_api_models="gpt-4o-mini",
+        limit_daily_chat_user=1,
+    )
+    app = build_services(settings, now=clock)  # type: ignore[arg-type]
+    try:
+        app.auth.register("admin@example.com", PASSWORD, ip=None)
+        user = app.auth.register("user@example.com", PASSWORD, ip=None).id
+        fake_api.enqueue(Reply(events=answer_events(["Hi", "."])))
+        state = app.chat.new_conversation(provider="openai")
+        app.chat.answer(user, state, "Hello?", on_text=lambda _t: None, cancel=threading.Event())
+
+        with pytest.raises(LimitReached, match="today's 1 chat generations"):
+            app.chat.answer(
+                user,
+                app.chat.new_conversation(provider="openai"),
+                "Another thread?",
+                on_text=lambda _t: None,
+                cancel=threading.Event(),
+            )
+
+        with app.db() as db:
+            assert db.scalar(select(func.count()).select_from(Conversation)) == 1
+    finally:
+        app.close()
+        fake_api.stop()
