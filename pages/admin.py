@@ -1,13 +1,305 @@
-"""Admin: every user's generations and the users themselves."""
+"""Admin: every user's generations and the users themselves (administrators only)."""
+
+import uuid
+from datetime import UTC, date, datetime, time, timedelta
 
 import streamlit as st
 
+from core.admin import AdminGenerationPage, AdminUserRow, GenerationFilter, SortOrder, Status
+from core.auth.service import Role
+from core.limits import LimitOverrides
+from core.modality import Modality
 from ui.feedback import user_errors
+from ui.media import human_size, show_media, show_signed_url
 from ui.runtime import services
 from ui.session import current_account
 
 account = current_account()
+ANY = "Any"
+LIMIT_LABELS = {
+    "generations_per_minute": "Generations per minute",
+    "daily_image": "Images a day",
+    "daily_speech": "Speech a day",
+    "daily_chat": "Chat answers a day",
+}
+
 st.title("🛡️ Admin")
+
+
+def _day_start(day: date | None) -> datetime | None:
+    return datetime.combine(day, time(), tzinfo=UTC) if day else None
+
+
+def _generation_filter(users: dict[uuid.UUID, str]) -> tuple[GenerationFilter, SortOrder]:
+    emails = {str(user_id): email for user_id, email in users.items()}
+    choices = services().admin.filter_choices(account)
+    models = sorted({model for listed in choices.models.values() for model in listed})
+    with st.form("admin_filters", border=True):
+        top = st.columns(4)
+        user = top[0].selectbox(
+            "User", [ANY, *emails], format_func=lambda v: emails.get(v, v), key="admin_f_user"
+        )
+        modality = top[1].selectbox("Modality", [ANY, *Modality], key="admin_f_modality")
+        status = top[2].selectbox("Status", [ANY, *Status], key="admin_f_status")
+        order = top[3].selectbox(
+            "Sort",
+            list(SortOrder),
+            format_func=lambda v: "Newest first" if v is SortOrder.NEWEST else "Oldest first",
+            key="admin_f_order",
+        )
+        bottom = st.columns(4)
+        provider = bottom[0].selectbox(
+            "Provider", [ANY, *choices.providers], key="admin_f_provider"
+        )
+        model = bottom[1].selectbox("Model", [ANY, *models], key="admin_f_model")
+        start = bottom[2].date_input("From", value=None, key="admin_f_from")
+        end = bottom[3].date_input("To (inclusive)", value=None, key="admin_f_to")
+        text = st.text_input("Text in prompt", key="admin_f_text")
+        st.form_submit_button("Apply filters", icon="🔎")
+    filters = GenerationFilter(
+        user_id=uuid.UUID(user) if user != ANY else None,
+        modality=Modality(modality) if modality != ANY else None,
+        provider=provider if provider != ANY else None,
+        model=model if model != ANY else None,
+        status=Status(status) if status != ANY else None,
+        created_from=_day_start(start),
+        created_before=_day_start(end + timedelta(days=1)) if end else None,
+        text=text,
+    )
+    return filters, SortOrder(order)
+
+
+def _move(cursor: str | None, step: int) -> None:
+    st.session_state["admin_cursor"] = cursor
+    number = st.session_state.get("admin_page_number", 1) + step
+    st.session_state["admin_page_number"] = number if cursor else 1
+    # A new view: the table's selection and the opened generation start empty.
+    st.session_state["admin_view"] = st.session_state.get("admin_view", 0) + 1
+
+
+def _pager(page: AdminGenerationPage, order: SortOrder) -> None:
+    earlier, later = ("Newer", "Older") if order is SortOrder.NEWEST else ("Older", "Newer")
+    left, middle, right = st.columns([1, 2, 1])
+    left.button(
+        f"← {earlier}",
+        disabled=page.previous_cursor is None,
+        on_click=_move,
+        args=(page.previous_cursor, -1),
+        key="admin_previous",
+    )
+    middle.caption(f"Page {st.session_state.get('admin_page_number', 1)} · {len(page.rows)} shown")
+    right.button(
+        f"{later} →",
+        disabled=page.next_cursor is None,
+        on_click=_move,
+        args=(page.next_cursor, 1),
+        key="admin_next",
+    )
+
+
+def _generations_tab(users: dict[uuid.UUID, str]) -> None:
+    admin = services().admin
+    filters, order = _generation_filter(users)
+    if st.session_state.get("admin_query") != (filters, order):
+        st.session_state["admin_query"] = (filters, order)
+        st.session_state["admin_cursor"] = None
+        st.session_state["admin_page_number"] = 1
+        st.session_state["admin_view"] = st.session_state.get("admin_view", 0) + 1
+    view = st.session_state["admin_view"]
+    page = admin.generations(
+        account, filters, order=order, cursor=st.session_state.get("admin_cursor")
+    )
+    if not page.rows:
+        st.info("No generation matches these filters.", icon="🔍")
+        if st.session_state.get("admin_cursor"):
+            st.button("Back to the first page", on_click=_move, args=(None, 0))
+        return
+    table = st.dataframe(
+        [
+            {
+                "Created (UTC)": row.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+                "User": row.email,
+                "Modality": row.modality.value,
+                "Provider": row.provider,
+                "Model": row.model,
+                "Status": row.status,
+                "Prompt": row.prompt[:160],
+                "Latency (ms)": row.latency_ms,
+                "Cost (USD)": float(row.cost_usd),
+            }
+            for row in page.rows
+        ],
+        hide_index=True,
+        on_select="rerun",
+        selection_mode="single-row",
+        key=f"admin_table_{view}",
+    )
+    _pager(page, order)
+    by_id = {str(row.id): row for row in page.rows}
+    picked = st.selectbox(
+        "Open a generation",
+        [None, *by_id],
+        format_func=lambda v: (
+            "Choose one, or select a row in the table"
+            if v is None
+            else f"{by_id[v].created_at:%Y-%m-%d %H:%M} · {by_id[v].email} · {by_id[v].prompt[:60]}"
+        ),
+        key=f"admin_open_{view}",
+    )
+    selected_rows = table.selection.rows if table is not None else []
+    if picked is None and selected_rows:
+        picked = str(page.rows[selected_rows[0]].id)
+    if picked is not None:
+        _generation_details(uuid.UUID(picked))
+
+
+def _generation_details(generation_id: uuid.UUID) -> None:
+    item = services().admin.open_generation(account, generation_id)
+    row = item.row
+    with st.container(border=True):
+        st.subheader("Generation")
+        st.markdown(f"**{row.prompt[:300]}**")
+        st.caption(
+            f"{row.email} · {row.modality.value} · {row.provider} · {row.model} · {row.status} · "
+            f"{row.created_at:%Y-%m-%d %H:%M:%S} UTC · {row.latency_ms or '–'} ms · "
+            f"{human_size(row.size_bytes)} · ${row.cost_usd}"
+        )
+        if row.error:
+            st.error(row.error, icon="❌")
+        if item.media is not None:
+            show_media(
+                row.modality,
+                item.media,
+                item.content_type or "",
+                name=f"{row.modality}-{row.id}",
+                key=f"admin-{row.id}",
+            )
+            show_signed_url(item.signed_url)
+        elif row.status == Status.COMPLETED:
+            st.warning("The media file is no longer in storage.")
+        st.markdown("**record.json**")
+        if item.record is None:
+            st.warning("The record is no longer in storage.")
+        else:
+            st.json(item.record, expanded=False)
+
+
+def _confirm_disable(user: AdminUserRow) -> None:
+    st.session_state["admin_confirm_disable"] = user.id
+
+
+def _users_tab(users: list[AdminUserRow]) -> None:
+    admin = services().admin
+    if notice := st.session_state.pop("admin_notice", None):
+        st.success(notice, icon="✅")
+    st.dataframe(
+        [
+            {
+                "Email": user.email,
+                "Role": user.role.value,
+                "Active": user.is_active,
+                "Created (UTC)": f"{user.created_at:%Y-%m-%d %H:%M}",
+                "Last login (UTC)": f"{user.last_login_at:%Y-%m-%d %H:%M}"
+                if user.last_login_at
+                else "",
+                "Generations": user.generation_count,
+                "Last generation (UTC)": f"{user.last_generation_at:%Y-%m-%d %H:%M}"
+                if user.last_generation_at
+                else "",
+            }
+            for user in users
+        ],
+        hide_index=True,
+    )
+    by_id = {str(user.id): user for user in users}
+    picked = st.selectbox(
+        "Pick a user",
+        list(by_id),
+        format_func=lambda v: by_id[v].email + ("" if by_id[v].is_active else " (disabled)"),
+        key="admin_user",
+    )
+    if picked is None:
+        return
+    user = by_id[picked]
+
+    role_column, access_column = st.columns(2)
+    with role_column:
+        role = st.selectbox(
+            "Role", list(Role), index=list(Role).index(user.role), key=f"admin_role_{user.id}"
+        )
+        if st.button("Change role", key=f"admin_set_role_{user.id}", disabled=role is user.role):
+            admin.set_role(account, user.id, Role(role))
+            st.session_state["admin_notice"] = f"{user.email} is now {role}."
+            st.rerun()
+    with access_column:
+        st.markdown("**Access**: " + ("active" if user.is_active else "disabled"))
+        if user.is_active:
+            st.button(
+                "Disable account",
+                icon="⛔",
+                key=f"admin_disable_{user.id}",
+                on_click=_confirm_disable,
+                args=(user,),
+            )
+            if st.session_state.get("admin_confirm_disable") == user.id:
+                st.warning(f"Disable {user.email}? Their open sessions end at once.")
+                if st.button("Yes, disable", type="primary", key=f"admin_yes_{user.id}"):
+                    st.session_state.pop("admin_confirm_disable", None)
+                    admin.set_active(account, user.id, False)
+                    st.session_state["admin_notice"] = f"{user.email} is disabled."
+                    st.rerun()
+        elif st.button("Enable account", icon="✅", key=f"admin_enable_{user.id}"):
+            admin.set_active(account, user.id, True)
+            st.session_state["admin_notice"] = f"{user.email} can log in again."
+            st.rerun()
+
+    usage = admin.usage(account, user.id)
+    st.markdown("**Last 30 days**")
+    tiles = st.columns(6)
+    tiles[0].metric("Generations", usage.generations)
+    tiles[1].metric("Images", usage.by_modality[Modality.IMAGE])
+    tiles[2].metric("Speech", usage.by_modality[Modality.SPEECH])
+    tiles[3].metric("Chat", usage.by_modality[Modality.CHAT])
+    tiles[4].metric("Failures", usage.failures)
+    tiles[5].metric("Cost (USD)", f"{usage.cost_usd:.4f}")
+
+    _limits_editor(user)
+
+
+def _limits_editor(user: AdminUserRow) -> None:
+    limits = services().limits
+    current = limits.overrides(user.id)
+    role_values = limits.role_limits(user.role)
+    with st.form(f"admin_limits_{user.id}"):
+        st.markdown("**Limits** (empty = the role's limit; 0 = unlimited)")
+        columns = st.columns(len(LIMIT_LABELS))
+        values: dict[str, int | None] = {}
+        for column, (name, label) in zip(columns, LIMIT_LABELS.items(), strict=True):
+            role_value = getattr(role_values, name)
+            chosen = column.number_input(
+                label,
+                min_value=0,
+                step=1,
+                value=getattr(current, name),
+                placeholder=f"{user.role}: {role_value or 'unlimited'}",
+                key=f"admin_limit_{name}_{user.id}",
+            )
+            values[name] = int(chosen) if chosen is not None else None
+        if st.form_submit_button("Save limits"):
+            limits.set_overrides(user.id, LimitOverrides(**values))
+            st.session_state["admin_notice"] = f"Limits saved for {user.email}."
+            st.rerun()
+
+
 with user_errors():
     services().auth.require_admin(account)
-    st.write("Administration tools arrive here.")
+    # Only the open tab runs: the users list with its counts is not paid for on every page.
+    generations_tab, users_tab = st.tabs(
+        ["Generations", "Users"], key="admin_tab", on_change="rerun"
+    )
+    if generations_tab.open:
+        with generations_tab, user_errors():
+            _generations_tab(services().admin.user_emails(account))
+    if users_tab.open:
+        with users_tab, user_errors():
+            _users_tab(services().admin.users(account))

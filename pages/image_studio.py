@@ -7,7 +7,7 @@ from core.modality import Modality
 from core.providers.image.checks import MAX_PROMPT_CHARS
 from core.providers.image.sizes import ALLOWED_SIZES, parse_size
 from core.providers.image.styles import STYLES
-from ui.feedback import user_errors
+from ui.feedback import progress, user_errors
 from ui.media import human_size, show_media, show_signed_url
 from ui.runtime import services
 from ui.session import current_account
@@ -123,7 +123,7 @@ if st.button("Generate", type="primary", icon="✨"):
         if seed_text and not seed_text.isdigit():
             st.error("The seed must be a whole number, or blank for a random one.", icon="⚠️")
             st.stop()
-        with st.status("Generating…", expanded=False) as status:
+        with progress("Generating…") as step:
             record = studio.generate(
                 account.id,
                 ImageOrder(
@@ -137,9 +137,8 @@ if st.button("Generate", type="primary", icon="✨"):
                     reference=reference,
                     upload=upload.getvalue() if upload else None,
                 ),
-                progress=lambda step: status.update(label=step),
+                progress=step,
             )
-            status.update(label="Done", state="complete")
         st.session_state["image_last"] = record
 
 record = st.session_state.get("image_last")

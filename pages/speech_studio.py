@@ -4,7 +4,7 @@ import streamlit as st
 
 from core.generation.speech import SpeechOrder
 from core.modality import Modality
-from ui.feedback import user_errors
+from ui.feedback import progress, user_errors
 from ui.media import human_size, show_media, show_signed_url
 from ui.runtime import services
 from ui.session import current_account
@@ -50,13 +50,12 @@ if speak:
         if not text.strip():
             st.warning("Type some text first.", icon="✍️")
         else:
-            with st.status("Synthesising…", expanded=False) as status:
+            with progress("Synthesising…") as step:
                 record = studio.synthesize(
                     account.id,
                     SpeechOrder(text=text, language=language, slow=slow, provider=provider_name),
-                    progress=lambda step: status.update(label=step),
+                    progress=step,
                 )
-                status.update(label="Done", state="complete")
             st.session_state["speech_last"] = record
 
 record = st.session_state.get("speech_last")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.limits import LimitOverrides
 from core.services import Services
 from tests.ui.conftest import log_in
 
@@ -90,3 +91,22 @@ def test_speech_studio_asks_for_text(signed_in: AppTest) -> None:
     at = signed_in.switch_page("../pages/speech_studio.py").run()
     _button(at, "Speak")
     assert [w.value for w in at.warning] == ["Type some text first."]
+
+
+def test_a_limit_refusal_says_when_it_resets_and_the_status_ends(
+    app: AppTest, app_services: Services
+) -> None:
+    app_services.auth.register("ada@example.com", PASSWORD, ip=None)
+    bob = app_services.auth.register("bob@example.com", PASSWORD, ip=None)
+    app_services.limits.set_overrides(bob.id, LimitOverrides(daily_image=1))
+    at = log_in(app, "bob@example.com", PASSWORD).switch_page("../pages/image_studio.py").run()
+    at.text_area(key="image_prompt").input("A lighthouse at dusk")
+    _button(at, "Generate")
+    assert not at.error, [e.value for e in at.error]
+
+    _button(at, "Generate")
+
+    assert len(at.error) == 1
+    assert "today's 1 image generations" in at.error[0].value
+    assert "resets at 00:00 UTC" in at.error[0].value
+    assert [s.label for s in at.status] == ["Not done"]

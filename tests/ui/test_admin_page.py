@@ -1,0 +1,146 @@
+"""The Admin page through AppTest: an administrator's tools, and a plain refusal for others."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.services import Services
+from storage.db import transaction
+from storage.models import Generation
+from tests.ui.conftest import log_in
+
+PASSWORD = "correct horse 42"
+
+
+@pytest.fixture
+def people(app_services: Services) -> None:
+    root = app_services.auth.register("root@example.com", PASSWORD, ip=None)
+    ada = app_services.auth.register("ada@example.com", PASSWORD, ip=None)
+    now = datetime.now(UTC)
+    with transaction(app_services.db) as db:
+        for n, (owner, modality) in enumerate(
+            [(ada, "image"), (ada, "speech"), (root, "chat"), (ada, "image")]
+        ):
+            db.add(
+                Generation(
+                    user_id=owner.id, modality=modality, provider="sketch", model="sketch-v1",
+                    status="completed", prompt=f"prompt number {n}", s3_bucket="unused",
+                    created_at=now - timedelta(minutes=n), meta={},
+                )
+            )  # fmt: skip
+
+
+def _admin_page(app: AppTest, email: str) -> AppTest:
+    log_in(app, email, PASSWORD)
+    return app.switch_page("../pages/admin.py").run()
+
+
+def _table(at: AppTest, number: int) -> list[dict[str, object]]:
+    records: list[dict[str, object]] = at.dataframe[number].value.to_dict("records")
+    return records
+
+
+def _open_tab(at: AppTest, label: str) -> AppTest:
+    at.session_state["admin_tab"] = label
+    return at.run()
+
+
+def test_an_admin_sees_both_tabs_with_generations_and_users(app: AppTest, people: None) -> None:
+    at = _admin_page(app, "root@example.com")
+
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert [tab.label for tab in at.tabs] == ["Generations", "Users"]
+    generations = _table(at, 0)
+    assert [row["Prompt"] for row in generations] == [f"prompt number {n}" for n in range(4)]
+    assert {row["User"] for row in generations} == {"root@example.com", "ada@example.com"}
+    assert len(at.dataframe) == 1  # only the open tab runs
+
+    at = _open_tab(at, "Users")
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    users = _table(at, 0)
+    assert [(u["Email"], u["Role"], u["Generations"]) for u in users] == [
+        ("ada@example.com", "user", 3),
+        ("root@example.com", "admin", 1),
+    ]
+
+
+def test_filter_by_user_and_modality_then_open_one(app: AppTest, people: None) -> None:
+    at = _admin_page(app, "root@example.com")
+    users = at.selectbox(key="admin_f_user")
+    users.select_index(users.options.index("ada@example.com"))
+    at.selectbox(key="admin_f_modality").set_value("image")
+    next(b for b in at.button if b.label == "Apply filters").click()
+    at.run()
+
+    rows = _table(at, 0)
+    assert [(r["User"], r["Modality"], r["Prompt"]) for r in rows] == [
+        ("ada@example.com", "image", "prompt number 0"),
+        ("ada@example.com", "image", "prompt number 3"),
+    ]
+    opener = next(s for s in at.selectbox if s.label == "Open a generation")
+    opener.select_index(2).run()
+
+    assert "prompt number 3" in " ".join(m.value for m in at.markdown)
+    assert any(e.value == "The media file is no longer in storage." for e in at.warning)
+
+
+def test_disable_asks_first_then_shows_the_account_as_disabled(
+    app: AppTest, people: None, app_services: Services
+) -> None:
+    at = _open_tab(_admin_page(app, "root@example.com"), "Users")
+    picker = at.selectbox(key="admin_user")
+    picker.select_index(picker.options.index("ada@example.com")).run()
+    next(b for b in at.button if b.label == "Disable account").click()
+    at.run()
+    assert any("Their open sessions end at once" in w.value for w in at.warning)
+    next(b for b in at.button if b.label == "Yes, disable").click()
+    at.run()
+
+    assert [s.value for s in at.success] == ["ada@example.com is disabled."]
+    assert [u["Active"] for u in _table(at, 0)] == [False, True]
+    with pytest.raises(Exception, match="disabled"):
+        app_services.auth.login("ada@example.com", PASSWORD, ip=None)
+
+
+def test_a_user_gets_a_refusal(app: AppTest, people: None) -> None:
+    at = _admin_page(app, "ada@example.com")
+
+    assert [e.value for e in at.error] == ["This page is for administrators only."]
+    assert not at.tabs and not at.dataframe
+
+
+def test_older_and_newer_page_through_the_list(app: AppTest, app_services: Services) -> None:
+    root = app_services.auth.register("root@example.com", PASSWORD, ip=None)
+    now = datetime.now(UTC)
+    with transaction(app_services.db) as db:
+        for n in range(120):
+            db.add(
+                Generation(
+                    user_id=root.id, modality="image", provider="sketch", model="sketch-v1",
+                    status="completed", prompt=f"row {n:03d}", s3_bucket="unused",
+                    created_at=now - timedelta(seconds=n), meta={},
+                )
+            )  # fmt: skip
+    at = _admin_page(app, "root@example.com")
+
+    def prompts() -> list[object]:
+        return [row["Prompt"] for row in _table(at, 0)]
+
+    def click(label: str) -> None:
+        next(b for b in at.button if b.label == label).click()
+        at.run()
+
+    assert prompts() == [f"row {n:03d}" for n in range(50)]
+    click("Older →")
+    assert prompts() == [f"row {n:03d}" for n in range(50, 100)]
+    assert any("Page 2 · 50 shown" in str(c.value) for c in at.caption)
+    click("Older →")
+    assert prompts() == [f"row {n:03d}" for n in range(100, 120)]
+    assert next(b for b in at.button if b.label == "Older →").disabled
+    click("← Newer")
+    click("← Newer")
+    assert prompts() == [f"row {n:03d}" for n in range(50)]
+    assert next(b for b in at.button if b.label == "← Newer").disabled
