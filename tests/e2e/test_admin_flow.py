@@ -80,6 +80,12 @@ def test_admin_filters_opens_and_disables_a_user_whose_session_ends(
     _wait_for_cookie(user)
     user.open("/admin")
     expect(user.page.get_by_text("This page is for administrators only.")).to_be_visible()
+    # Analytics shows the user's own single generation, whatever everyone else made.
+    user.open("/analytics")
+    user.heading("📊 Analytics")
+    generations = user.page.get_by_test_id("stMetric").filter(has_text="Generations")
+    expect(generations.get_by_test_id("stMetricValue")).to_have_text("1")
+    expect(user.page.get_by_text("Whose generations")).to_have_count(0)
 
     _promote_and_add_speech_row(app_server, admin_email, user_email)
     admin.open("/admin")
