@@ -234,8 +234,10 @@ def _users_tab(users: list[AdminUserRow]) -> None:
     with access_column:
         st.markdown("**Access**: " + ("active" if user.is_active else "disabled"))
         if user.is_active:
+            # The email in the label says whose account, and a click on the label of a user
+            # picked a moment ago cannot land on the previous one's button.
             st.button(
-                "Disable account",
+                f"Disable {user.email}",
                 icon="⛔",
                 key=f"admin_disable_{user.id}",
                 on_click=_confirm_disable,

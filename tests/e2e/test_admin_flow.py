@@ -107,7 +107,7 @@ def test_admin_filters_opens_and_disables_a_user_whose_session_ends(
 
     page.get_by_role("tab", name="Users").click()
     _choose(page, "Pick a user", user_email)
-    page.get_by_role("button", name="Disable account").click()
+    page.get_by_role("button", name=f"Disable {user_email}").click()
     page.get_by_role("button", name="Yes, disable").click()
     expect(page.get_by_text(f"{user_email} is disabled.")).to_be_visible()
 

@@ -93,7 +93,7 @@ def test_disable_asks_first_then_shows_the_account_as_disabled(
     at = _open_tab(_admin_page(app, "root@example.com"), "Users")
     picker = at.selectbox(key="admin_user")
     picker.select_index(picker.options.index("ada@example.com")).run()
-    next(b for b in at.button if b.label == "Disable account").click()
+    next(b for b in at.button if b.label == "Disable ada@example.com").click()
     at.run()
     assert any("Their open sessions end at once" in w.value for w in at.warning)
     next(b for b in at.button if b.label == "Yes, disable").click()
