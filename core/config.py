@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     jwt_issuer: str = "atelier"
     access_token_ttl_seconds: int = 15 * 60
     refresh_token_ttl_days: int = 30
+    # A rotated refresh token still resumes its session for this long (a reload can lose the
+    # answer that carried the new cookie); after it, presenting it ends the whole family.
+    refresh_token_reuse_leeway_seconds: int = Field(default=10, ge=0, le=60)
     # How long the browser has to trade a one-time code for its refresh cookie.
     cookie_handoff_ttl_seconds: int = 120
     # Empty means: secure everywhere except development (plain http on localhost).

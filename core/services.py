@@ -115,6 +115,7 @@ def build_services(settings: Settings, *, now: Callable[[], datetime] = utcnow) 
         db,
         ttl_days=settings.refresh_token_ttl_days,
         handoff_ttl_seconds=settings.cookie_handoff_ttl_seconds,
+        reuse_leeway_seconds=settings.refresh_token_reuse_leeway_seconds,
         now=now,
     )
     auth = AuthService(

@@ -40,11 +40,13 @@ class RefreshSessions:
         *,
         ttl_days: int,
         handoff_ttl_seconds: int,
+        reuse_leeway_seconds: int = 0,
         now: Callable[[], datetime],
     ) -> None:
         self._sessions = sessions
         self._ttl = timedelta(days=ttl_days)
         self._handoff_ttl = timedelta(seconds=handoff_ttl_seconds)
+        self._reuse_leeway = timedelta(seconds=reuse_leeway_seconds)
         self._now = now
 
     def open(
@@ -67,7 +69,13 @@ class RefreshSessions:
         return row.family_id, code
 
     def resume(self, refresh_token: str) -> ResumedSession:
-        """Check a refresh cookie; a retired token means it was stolen or replayed."""
+        """Check a refresh cookie; a retired token means it was stolen or replayed.
+
+        Except just after its rotation: a reload (or tabs restored together) can abort the
+        request whose answer carried the new cookie, so the browser still sends the retired one.
+        Within the leeway that resumes the family's current token instead of ending the family,
+        as Auth0's "reuse interval" and Okta's grace period do.
+        """
         now = self._now()
         with transaction(self._sessions) as db:
             row = db.scalars(
@@ -77,15 +85,33 @@ class RefreshSessions:
             ).one_or_none()
             if row is None or row.revoked_at is not None or row.expires_at <= now:
                 raise AuthenticationFailed(SESSION_ENDED)
-            reused = row.rotated_at is not None
-            if not reused:
-                code = new_opaque_token()
-                row.handoff_hash = hash_opaque_token(code)
-                row.handoff_expires_at = now + self._handoff_ttl
-                return ResumedSession(row.user_id, row.family_id, code)
+            if row.rotated_at is None:
+                return self._offer_handoff(row, now)
+            if now - row.rotated_at <= self._reuse_leeway:
+                current = self._current(db, row.family_id, now)
+                if current is not None:
+                    return self._offer_handoff(current, now)
             self._revoke_family(db, row.family_id, "refresh-token-reuse")
         log.warning("refresh token reused; family revoked", extra={"family_id": str(row.family_id)})
         raise AuthenticationFailed(SESSION_ENDED)
+
+    def _offer_handoff(self, row: AuthSession, now: datetime) -> ResumedSession:
+        code = new_opaque_token()
+        row.handoff_hash = hash_opaque_token(code)
+        row.handoff_expires_at = now + self._handoff_ttl
+        return ResumedSession(row.user_id, row.family_id, code)
+
+    def _current(self, db: Session, family_id: uuid.UUID, now: datetime) -> AuthSession | None:
+        return db.scalars(
+            select(AuthSession)
+            .where(
+                AuthSession.family_id == family_id,
+                AuthSession.rotated_at.is_(None),
+                AuthSession.revoked_at.is_(None),
+                AuthSession.expires_at > now,
+            )
+            .with_for_update()
+        ).one_or_none()
 
     def redeem(self, handoff_code: str) -> str:
         """Trade a handoff code for a new refresh token, retiring the family's current one."""

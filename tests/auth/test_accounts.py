@@ -100,10 +100,13 @@ def test_every_resume_rotates_the_refresh_token(services: Services) -> None:
     assert services.auth.resume(rotated).account.email == "ada@example.com"
 
 
-def test_reusing_a_rotated_refresh_token_revokes_the_whole_family(services: Services) -> None:
+def test_reusing_a_rotated_refresh_token_revokes_the_whole_family(
+    services: Services, clock: FakeClock
+) -> None:
     first_login = _register_and_login(services)
     old_cookie = _cookie_for(services, first_login)
     new_cookie = services.auth.redeem_handoff(services.auth.resume(old_cookie).handoff_code)
+    clock.advance(seconds=services.settings.refresh_token_reuse_leeway_seconds + 1)
 
     with pytest.raises(AuthenticationFailed):
         services.auth.resume(old_cookie)  # a thief replays the stolen, already-rotated token
@@ -114,11 +117,31 @@ def test_reusing_a_rotated_refresh_token_revokes_the_whole_family(services: Serv
         services.auth.authenticate(first_login.access_token)
 
 
-def test_reuse_revokes_only_that_family(services: Services) -> None:
+def test_a_reload_that_lost_the_new_cookie_keeps_the_session(
+    services: Services, clock: FakeClock
+) -> None:
+    old_cookie = _cookie_for(services, _register_and_login(services))
+    # The server rotated the token, but the reload aborted the answer carrying the new cookie.
+    services.auth.redeem_handoff(services.auth.resume(old_cookie).handoff_code)
+    clock.advance(seconds=services.settings.refresh_token_reuse_leeway_seconds)
+
+    resumed = services.auth.resume(old_cookie)
+    newest = services.auth.redeem_handoff(resumed.handoff_code)
+
+    assert services.auth.resume(newest).account.email == "ada@example.com"
+    clock.advance(seconds=1)
+    with pytest.raises(AuthenticationFailed):
+        services.auth.resume(old_cookie)  # past the leeway: a replay, the family ends
+    with pytest.raises(AuthenticationFailed):
+        services.auth.resume(newest)
+
+
+def test_reuse_revokes_only_that_family(services: Services, clock: FakeClock) -> None:
     laptop = _register_and_login(services)
     phone = services.auth.login("ada@example.com", PASSWORD, ip="10.0.0.9")
     old_cookie = _cookie_for(services, laptop)
     services.auth.redeem_handoff(services.auth.resume(old_cookie).handoff_code)
+    clock.advance(seconds=services.settings.refresh_token_reuse_leeway_seconds + 1)
 
     with pytest.raises(AuthenticationFailed):
         services.auth.resume(old_cookie)
