@@ -72,11 +72,12 @@ def _render(report: Report) -> None:
             latency,
             "latency",
         )
-        if errors.empty:
-            st.success("No failures in this period.", icon="✅")
-        else:
-            _chart("Top error reasons", charts.top_errors(errors), errors, "errors")
         _chart("Cost per day", charts.cost_per_day(daily), daily, "cost")
+    # Full width: error messages make long labels, and the media chart is two charts.
+    if errors.empty:
+        st.success("No failures in this period.", icon="✅")
+    else:
+        _chart("Top error reasons", charts.top_errors(errors), errors, "errors")
     _chart("Images and audio per day", charts.media_per_day(daily), daily, "media")
     _chart("Cost by provider and model", charts.cost_by_model(models), models, "cost-models")
 
