@@ -23,6 +23,17 @@ columns[2].page_link(page("chat"), label="Chat", icon="💬")
 columns[2].caption("Streaming answers; conversations are kept.")
 
 with user_errors():
+    limits = app.limits.effective(account.id)
+    used = app.limits.used_today(account.id)
+    quotas = [
+        f"{used[modality]} of {quota} {modality.value}"
+        for modality in Modality
+        if (quota := limits.daily(modality))
+    ]
+    if quotas:
+        st.caption("Today (UTC): " + " · ".join(quotas) + ".")
+
+with user_errors():
     recent = app.gallery.page(account.id, limit=4).entries
     if recent:
         st.subheader("Recently made")

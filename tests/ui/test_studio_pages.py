@@ -110,3 +110,5 @@ def test_a_limit_refusal_says_when_it_resets_and_the_status_ends(
     assert "today's 1 image generations" in at.error[0].value
     assert "resets at 00:00 UTC" in at.error[0].value
     assert [s.label for s in at.status] == ["Not done"]
+    home = at.switch_page("../pages/home.py").run()
+    assert "Today (UTC): 1 of 1 image." in _captions(home)
