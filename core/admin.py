@@ -27,6 +27,7 @@ from core.auth.sessions import RefreshSessions
 from core.errors import InvalidInput, NotFound, PermissionDenied
 from core.gallery import read_generation_file, read_record, signed_media_url
 from core.modality import Modality
+from core.permissions import require_admin, require_current_admin
 from storage.db import lock_for_transaction, transaction
 from storage.models import Generation, User, UTCDateTime
 from storage.objects import ObjectStore
@@ -35,7 +36,6 @@ log = logging.getLogger(__name__)
 
 PAGE_SIZE = 50
 USAGE_DAYS = 30
-ADMINS_ONLY = "Only administrators can do this."
 NO_SUCH_GENERATION = "That generation does not exist (it may have been deleted)."
 NO_SUCH_USER = "There is no such user."
 _CURSOR_VERSION = 1
@@ -160,8 +160,14 @@ class AdminConsole:
         limit: int = PAGE_SIZE,
     ) -> AdminGenerationPage:
         """One page of every user's generations, in date order, narrowed by `filters`."""
-        _require_admin(actor)
+        require_admin(actor)
         filters = filters or GenerationFilter()
+        if (
+            filters.created_from is not None
+            and filters.created_before is not None
+            and filters.created_from >= filters.created_before
+        ):
+            raise InvalidInput("The first day of the period must not be after the last day.")
         limit = max(1, min(limit, 500))
         position = _Cursor.decode(cursor) if cursor else None
         # Going back means reading the other way from the cursor, then flipping the rows.
@@ -197,7 +203,7 @@ class AdminConsole:
 
     def filter_choices(self, actor: Account) -> FilterChoices:
         """Providers and their models that occur, without reading every row."""
-        _require_admin(actor)
+        require_admin(actor)
         with self._sessions() as db:
             pairs = _distinct_provider_models(db)
         models: dict[str, list[str]] = {}
@@ -207,7 +213,7 @@ class AdminConsole:
 
     def open_generation(self, actor: Account, generation_id: uuid.UUID) -> AdminGenerationItem:
         """A generation of any user: its row, record.json, media and a signed link."""
-        _require_admin(actor)
+        require_admin(actor)
         with self._sessions() as db:
             found = db.execute(_row_query().where(Generation.id == generation_id)).one_or_none()
             generation = db.get(Generation, generation_id) if found else None
@@ -235,14 +241,14 @@ class AdminConsole:
 
     def user_emails(self, actor: Account) -> dict[uuid.UUID, str]:
         """Every account's email by id, sorted by email: the choices of the user filter."""
-        _require_admin(actor)
+        require_admin(actor)
         with self._sessions() as db:
             rows = db.execute(select(User.id, User.email).order_by(User.email)).all()
         return {user_id: email for user_id, email in rows}
 
     def users(self, actor: Account, *, email: str = "", limit: int = 500) -> list[AdminUserRow]:
         """Accounts by email, with how much each has generated."""
-        _require_admin(actor)
+        require_admin(actor)
         count = (
             select(func.count())
             .where(Generation.user_id == User.id)
@@ -275,7 +281,7 @@ class AdminConsole:
         ]
 
     def set_role(self, actor: Account, user_id: uuid.UUID, role: Role) -> None:
-        _require_admin(actor)
+        require_admin(actor)
         with transaction(self._sessions) as db:
             user = self._target(db, actor, user_id)
             if user.role == role.value:
@@ -300,7 +306,7 @@ class AdminConsole:
 
     def set_active(self, actor: Account, user_id: uuid.UUID, active: bool) -> None:
         """Enable or disable an account; disabling ends all its sessions at once."""
-        _require_admin(actor)
+        require_admin(actor)
         with transaction(self._sessions) as db:
             user = self._target(db, actor, user_id)
             if not active:
@@ -321,7 +327,7 @@ class AdminConsole:
 
     def usage(self, actor: Account, user_id: uuid.UUID, *, days: int = USAGE_DAYS) -> UsageSummary:
         """A user's generations over the last `days` days: per modality, failures, cost."""
-        _require_admin(actor)
+        require_admin(actor)
         since = self._now() - timedelta(days=days)
         with self._sessions() as db:
             if db.get(User, user_id) is None:
@@ -348,9 +354,7 @@ class AdminConsole:
     def _target(self, db: Session, actor: Account, user_id: uuid.UUID) -> User:
         # The actor's role is checked again inside the transaction: it may have just changed.
         lock_for_transaction(db, "admins")
-        me = db.get(User, actor.id)
-        if me is None or not me.is_active or me.role != Role.ADMIN:
-            raise PermissionDenied(ADMINS_ONLY)
+        require_current_admin(db, actor)
         user = db.get(User, user_id, with_for_update=True)
         if user is None:
             raise NotFound(NO_SUCH_USER)
@@ -366,11 +370,6 @@ class AdminConsole:
             )
             or 0
         )
-
-
-def _require_admin(actor: Account) -> None:
-    if not actor.is_admin or not actor.is_active:
-        raise PermissionDenied(ADMINS_ONLY)
 
 
 def _conditions(filters: GenerationFilter, dialect: str) -> list[ColumnElement[bool]]:

@@ -37,9 +37,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.auth.service import Account
 from core.errors import InvalidInput, PermissionDenied
 from core.modality import Modality
-from storage.models import Generation, User
+from storage.models import Generation
 
-CENT_FRACTION = Decimal("0.000001")
+MICRODOLLAR = Decimal("0.000001")
 TOP_ERRORS = 10
 
 
@@ -151,12 +151,6 @@ class ErrorReason:
 
 
 @dataclass(frozen=True)
-class UserChoice:
-    id: uuid.UUID
-    email: str
-
-
-@dataclass(frozen=True)
 class Report:
     window: Window
     scope: Scope
@@ -199,14 +193,6 @@ class Analytics:
                 ErrorReason(r.reason, int(r.failures)) for r in db.execute(_errors_query(where))
             ]
         return Report(window, chosen, _kpis(daily), daily, models, latency, errors)
-
-    def users(self, account: Account) -> list[UserChoice]:
-        """Who an administrator can look at, by email."""
-        if not account.is_admin:
-            raise PermissionDenied("Only administrators can see other people's analytics.")
-        with self._sessions() as db:
-            rows = db.execute(select(User.id, User.email).order_by(User.email))
-            return [UserChoice(row.id, row.email) for row in rows]
 
 
 def _check_scope(account: Account, scope: Scope) -> None:
@@ -347,7 +333,7 @@ def _errors_query(where: Sequence[ColumnElement[bool]]) -> Executable:
 
 
 def _money(value: Any) -> Decimal:
-    return Decimal(str(value or 0)).quantize(CENT_FRACTION)
+    return Decimal(str(value or 0)).quantize(MICRODOLLAR)
 
 
 def _day_value(value: date | str) -> date:
@@ -398,5 +384,5 @@ def _kpis(daily: list[DailyUsage]) -> Kpis:
         ),
         tokens_in=sum(d.tokens_in for d in daily),
         tokens_out=sum(d.tokens_out for d in daily),
-        cost_usd=sum((d.cost_usd for d in daily), Decimal(0)).quantize(CENT_FRACTION),
+        cost_usd=sum((d.cost_usd for d in daily), Decimal(0)).quantize(MICRODOLLAR),
     )

@@ -15,13 +15,16 @@ from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.auth.rate_limit import RateLimiter
-from core.auth.service import Role
+from core.auth.service import Account, Role
 from core.errors import InvalidInput, NotFound, RateLimited
 from core.modality import Modality
+from core.permissions import require_admin, require_current_admin
 from storage.db import transaction
-from storage.models import Generation, User, UserLimits
+from storage.models import UsageEvent, User, UserLimits
 
 UNLIMITED = 0
+# The pipeline writes one usage event per generation; a failure turns it into "generation.failed".
+COMPLETED_EVENT = "generation.completed"
 
 
 @dataclass(frozen=True)
@@ -73,14 +76,17 @@ class GenerationLimits:
     def role_limits(self, role: Role) -> LimitOverrides:
         return self._roles[role]
 
-    def overrides(self, user_id: uuid.UUID) -> LimitOverrides:
+    def overrides(self, actor: Account, user_id: uuid.UUID) -> LimitOverrides:
+        require_admin(actor)
         with self._sessions() as db:
             return _overrides_of(db.get(UserLimits, user_id))
 
-    def set_overrides(self, user_id: uuid.UUID, overrides: LimitOverrides) -> None:
+    def set_overrides(self, actor: Account, user_id: uuid.UUID, overrides: LimitOverrides) -> None:
+        require_admin(actor)
         if any((getattr(overrides, f.name) or 0) < 0 for f in fields(overrides)):
             raise InvalidInput("A limit cannot be negative (0 means unlimited).")
         with transaction(self._sessions) as db:
+            require_current_admin(db, actor)
             if db.get(User, user_id) is None:
                 raise NotFound("There is no such user.")
             if overrides.is_empty:
@@ -100,8 +106,8 @@ class GenerationLimits:
         with self._sessions() as db:
             rows = db.execute(
                 self._today_query(user_id)
-                .add_columns(Generation.modality)
-                .group_by(Generation.modality)
+                .add_columns(UsageEvent.modality)
+                .group_by(UsageEvent.modality)
             ).all()
         counts = {Modality(modality): int(count) for count, modality in rows}
         return {modality: counts.get(modality, 0) for modality in Modality}
@@ -109,7 +115,8 @@ class GenerationLimits:
     def admit(self, user_id: uuid.UUID, modality: Modality) -> None:
         """Count one generation about to start, or raise `LimitReached` saying when to retry.
 
-        The daily quota counts generations already kept (failures are free); generations
+        The daily quota counts completed generations from the append-only usage events, so
+        deleting one from the gallery does not give it back; failures are free. Generations
         still running are not counted yet, so a burst started at the same instant can pass
         the daily quota by the number in flight. The per-minute limit counts every start
         atomically, which is what bounds such a burst.
@@ -119,7 +126,7 @@ class GenerationLimits:
             daily = limits.daily(modality) or UNLIMITED
             if daily != UNLIMITED:
                 used = db.scalar(
-                    self._today_query(user_id).where(Generation.modality == modality.value)
+                    self._today_query(user_id).where(UsageEvent.modality == modality.value)
                 )
                 if (used or 0) >= daily:
                     self._refuse_daily(modality, daily)
@@ -162,9 +169,9 @@ class GenerationLimits:
         now = self._now()
         start = datetime.combine(now.date(), time(), tzinfo=now.tzinfo)
         return select(func.count()).where(
-            Generation.user_id == user_id,
-            Generation.created_at >= start,
-            Generation.status != "failed",
+            UsageEvent.user_id == user_id,
+            UsageEvent.created_at >= start,
+            UsageEvent.event_type == COMPLETED_EVENT,
         )
 
 

@@ -13,9 +13,11 @@ from ui.feedback import user_errors
 from ui.media import human_size, show_media, show_signed_url
 from ui.runtime import services
 from ui.session import current_account
+from ui.text import escape_markdown
 
 account = current_account()
 ANY = "Any"
+USERS_SHOWN = 200
 LIMIT_LABELS = {
     "generations_per_minute": "Generations per minute",
     "daily_image": "Images a day",
@@ -72,7 +74,8 @@ def _generation_filter(users: dict[uuid.UUID, str]) -> tuple[GenerationFilter, S
 def _move(cursor: str | None, step: int) -> None:
     st.session_state["admin_cursor"] = cursor
     number = st.session_state.get("admin_page_number", 1) + step
-    st.session_state["admin_page_number"] = number if cursor else 1
+    # New rows can arrive above the first page while reading: never count below page 1.
+    st.session_state["admin_page_number"] = max(1, number) if cursor else 1
     # A new view: the table's selection and the opened generation start empty.
     st.session_state["admin_view"] = st.session_state.get("admin_view", 0) + 1
 
@@ -130,7 +133,7 @@ def _generations_tab(users: dict[uuid.UUID, str]) -> None:
             for row in page.rows
         ],
         hide_index=True,
-        on_select="rerun",
+        on_select=lambda: st.session_state.update(admin_open_from="table"),
         selection_mode="single-row",
         key=f"admin_table_{view}",
     )
@@ -145,9 +148,11 @@ def _generations_tab(users: dict[uuid.UUID, str]) -> None:
             else f"{by_id[v].created_at:%Y-%m-%d %H:%M} · {by_id[v].email} · {by_id[v].prompt[:60]}"
         ),
         key=f"admin_open_{view}",
+        on_change=lambda: st.session_state.update(admin_open_from="list"),
     )
+    # Two ways to pick one; the one used last wins.
     selected_rows = table.selection.rows if table is not None else []
-    if picked is None and selected_rows:
+    if selected_rows and (picked is None or st.session_state.get("admin_open_from") == "table"):
         picked = str(page.rows[selected_rows[0]].id)
     if picked is not None:
         _generation_details(uuid.UUID(picked))
@@ -158,14 +163,16 @@ def _generation_details(generation_id: uuid.UUID) -> None:
     row = item.row
     with st.container(border=True):
         st.subheader("Generation")
-        st.markdown(f"**{row.prompt[:300]}**")
+        # Someone else's words: shown as written, never interpreted as Markdown.
+        st.markdown(f"**{escape_markdown(row.prompt[:300])}**")
         st.caption(
-            f"{row.email} · {row.modality.value} · {row.provider} · {row.model} · {row.status} · "
+            f"{escape_markdown(row.email)} · {row.modality.value} · {row.provider} · "
+            f"{row.model} · {row.status} · "
             f"{row.created_at:%Y-%m-%d %H:%M:%S} UTC · {row.latency_ms or '–'} ms · "
             f"{human_size(row.size_bytes)} · ${row.cost_usd}"
         )
         if row.error:
-            st.error(row.error, icon="❌")
+            st.error(escape_markdown(row.error), icon="❌")
         if item.media is not None:
             show_media(
                 row.modality,
@@ -173,6 +180,7 @@ def _generation_details(generation_id: uuid.UUID) -> None:
                 item.content_type or "",
                 name=f"{row.modality}-{row.id}",
                 key=f"admin-{row.id}",
+                literal_text=True,
             )
             show_signed_url(item.signed_url)
         elif row.status == Status.COMPLETED:
@@ -188,10 +196,21 @@ def _confirm_disable(user: AdminUserRow) -> None:
     st.session_state["admin_confirm_disable"] = user.id
 
 
-def _users_tab(users: list[AdminUserRow]) -> None:
+def _users_tab() -> None:
     admin = services().admin
     if notice := st.session_state.pop("admin_notice", None):
         st.success(notice, icon="✅")
+    needle = st.text_input("Find accounts", placeholder="Part of an email", key="admin_user_search")
+    users = admin.users(account, email=needle, limit=USERS_SHOWN + 1)
+    if len(users) > USERS_SHOWN:
+        users = users[:USERS_SHOWN]
+        st.caption(
+            f"Showing the first {USERS_SHOWN} accounts by email; type part of an email to find "
+            "the others."
+        )
+    elif not users:
+        st.info("No account matches.", icon="🔍")
+        return
     st.dataframe(
         [
             {
@@ -270,7 +289,7 @@ def _users_tab(users: list[AdminUserRow]) -> None:
 
 def _limits_editor(user: AdminUserRow) -> None:
     limits = services().limits
-    current = limits.overrides(user.id)
+    current = limits.overrides(account, user.id)
     role_values = limits.role_limits(user.role)
     with st.form(f"admin_limits_{user.id}"):
         st.markdown("**Limits** (empty = the role's limit; 0 = unlimited)")
@@ -288,7 +307,7 @@ def _limits_editor(user: AdminUserRow) -> None:
             )
             values[name] = int(chosen) if chosen is not None else None
         if st.form_submit_button("Save limits"):
-            limits.set_overrides(user.id, LimitOverrides(**values))
+            limits.set_overrides(account, user.id, LimitOverrides(**values))
             st.session_state["admin_notice"] = f"Limits saved for {user.email}."
             st.rerun()
 
@@ -304,4 +323,4 @@ with user_errors():
             _generations_tab(services().admin.user_emails(account))
     if users_tab.open:
         with users_tab, user_errors():
-            _users_tab(services().admin.users(account))
+            _users_tab()

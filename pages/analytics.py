@@ -102,7 +102,9 @@ with user_errors():
         if whose == "everyone":
             scope = Scope.everyone()
         elif whose == "user":
-            by_email = {person.email: person.id for person in analytics.users(account)}
+            by_email = {
+                email: user_id for user_id, email in services().admin.user_emails(account).items()
+            }
             email = controls[2].selectbox("User", list(by_email), key="analytics_user")
             scope = Scope.of(by_email[email]) if email else None
     report = analytics.report(account, period, scope=scope, start=start, end=end)

@@ -7,12 +7,25 @@ import json
 import streamlit as st
 
 from core.modality import Modality
+from ui.text import escape_markdown
 
 _EXTENSIONS = {"image/png": "png", "audio/mpeg": "mp3", "application/json": "json"}
 
 
-def show_media(modality: Modality, data: bytes, content_type: str, *, name: str, key: str) -> None:
-    """The media itself (image, audio player), a download button and nothing else."""
+def show_media(
+    modality: Modality,
+    data: bytes,
+    content_type: str,
+    *,
+    name: str,
+    key: str,
+    literal_text: bool = False,
+) -> None:
+    """The media itself (image, audio player), a download button and nothing else.
+
+    `literal_text` shows a chat's messages as written instead of as Markdown: for anyone who
+    is not the author, such as an administrator, who must not load a link or image in them.
+    """
     if modality is Modality.IMAGE:
         st.image(data, width="content")
     elif modality is Modality.SPEECH:
@@ -20,7 +33,8 @@ def show_media(modality: Modality, data: bytes, content_type: str, *, name: str,
     elif modality is Modality.CHAT:
         for message in json.loads(data).get("messages", []):
             with st.chat_message(message["role"]):
-                st.markdown(message["content"])
+                content = message["content"]
+                st.markdown(escape_markdown(content) if literal_text else content)
     st.download_button(
         "Download",
         data=data,

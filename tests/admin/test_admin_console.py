@@ -197,6 +197,14 @@ def test_a_garbled_cursor_is_explained(services: Services, admin: Account) -> No
         services.admin.generations(admin, cursor="not-a-cursor")
 
 
+def test_a_period_that_ends_before_it_starts_is_explained(
+    services: Services, admin: Account, clock: FakeClock
+) -> None:
+    later = GenerationFilter(created_from=clock() + timedelta(days=2), created_before=clock())
+    with pytest.raises(InvalidInput, match="must not be after the last day"):
+        services.admin.generations(admin, later)
+
+
 def test_every_method_refuses_a_non_admin(
     services: Services, admin: Account, ada: Account, bob: Account, clock: FakeClock
 ) -> None:

@@ -16,7 +16,6 @@ from core.analytics import (
     Period,
     ProviderLatency,
     Scope,
-    UserChoice,
     Window,
     period_window,
 )
@@ -171,8 +170,6 @@ def test_a_user_cannot_ask_for_everyone_or_someone_else(
         services.analytics.report(ada, Period.ALL, scope=Scope.everyone())
     with pytest.raises(PermissionDenied):
         services.analytics.report(ada, Period.ALL, scope=Scope.of(people["bob"].id))
-    with pytest.raises(PermissionDenied):
-        services.analytics.users(ada)
     assert services.analytics.report(ada, Period.ALL, scope=Scope.of(ada.id)).kpis.generations == 9
 
 
@@ -187,9 +184,6 @@ def test_an_admin_sees_everyone_or_one_user(services: Services, people: dict[str
     bob = services.analytics.report(admin, Period.DAY, scope=Scope.of(people["bob"].id))
     assert bob.kpis.generations == 2
     assert services.analytics.report(admin, Period.DAY).is_empty
-    assert services.analytics.users(admin) == [
-        UserChoice(people[name].id, f"{name}@example.com") for name in ("ada", "admin", "bob")
-    ]
 
 
 def test_an_empty_period(services: Services, people: dict[str, Account]) -> None:

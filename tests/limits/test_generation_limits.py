@@ -8,15 +8,15 @@ import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from core.auth.service import Role
-from core.errors import InvalidInput, ProviderError
+from core.auth.service import Account, Role
+from core.errors import InvalidInput, PermissionDenied, ProviderError
 from core.generation.pipeline import GenerationContext, GenerationFailed, ProducedMedia
 from core.limits import LimitOverrides, LimitReached
 from core.modality import Modality
 from core.services import Services, build_services
-from storage.models import Conversation, Generation
+from storage.models import Conversation, Generation, User
 from tests.generation.conftest import PASSWORD, image_spec, made_image
 from tests.support.clock import FakeClock
 from tests.support.fake_openai import FakeOpenAI, Reply, answer_events
@@ -31,12 +31,12 @@ def app(make_settings: Callable[..., object], clock: FakeClock) -> Iterator[Serv
 
 
 @pytest.fixture
-def admin(app: Services) -> uuid.UUID:
-    return app.auth.register("admin@example.com", PASSWORD, ip=None).id
+def admin(app: Services) -> Account:
+    return app.auth.register("admin@example.com", PASSWORD, ip=None)
 
 
 @pytest.fixture
-def user(app: Services, admin: uuid.UUID) -> uuid.UUID:
+def user(app: Services, admin: Account) -> uuid.UUID:
     return app.auth.register("user@example.com", PASSWORD, ip=None).id
 
 
@@ -66,10 +66,10 @@ def test_a_user_gets_the_per_minute_limit_with_the_wait(
     assert _rows(app, user) == 4
 
 
-def test_the_admin_role_is_unlimited_by_default(app: Services, admin: uuid.UUID) -> None:
+def test_the_admin_role_is_unlimited_by_default(app: Services, admin: Account) -> None:
     for _ in range(8):
-        _generate(app, admin)
-    assert _rows(app, admin) == 8
+        _generate(app, admin.id)
+    assert _rows(app, admin.id) == 8
 
 
 def test_the_daily_quota_counts_kept_generations_and_resets_at_midnight(
@@ -101,9 +101,9 @@ def test_the_daily_quota_counts_kept_generations_and_resets_at_midnight(
 
 
 def test_an_override_beats_the_role_and_clearing_it_restores_the_role(
-    app: Services, user: uuid.UUID, clock: FakeClock
+    app: Services, admin: Account, user: uuid.UUID, clock: FakeClock
 ) -> None:
-    app.limits.set_overrides(user, LimitOverrides(generations_per_minute=0, daily_image=1))
+    app.limits.set_overrides(admin, user, LimitOverrides(generations_per_minute=0, daily_image=1))
     assert app.limits.effective(user) == LimitOverrides(
         generations_per_minute=0, daily_image=1, daily_speech=0, daily_chat=0
     )
@@ -111,9 +111,9 @@ def test_an_override_beats_the_role_and_clearing_it_restores_the_role(
     with pytest.raises(LimitReached, match="today's 1 image generations"):
         _generate(app, user)
 
-    app.limits.set_overrides(user, LimitOverrides())
+    app.limits.set_overrides(admin, user, LimitOverrides())
 
-    assert app.limits.overrides(user) == LimitOverrides()
+    assert app.limits.overrides(admin, user) == LimitOverrides()
     assert app.limits.effective(user) == app.limits.role_limits(Role.USER)
     for _ in range(3):
         _generate(app, user)
@@ -121,13 +121,46 @@ def test_an_override_beats_the_role_and_clearing_it_restores_the_role(
         _generate(app, user)
 
 
-def test_negative_limits_are_refused_in_plain_words(app: Services, user: uuid.UUID) -> None:
+def test_negative_limits_are_refused_in_plain_words(
+    app: Services, admin: Account, user: uuid.UUID
+) -> None:
     with pytest.raises(InvalidInput, match="cannot be negative"):
-        app.limits.set_overrides(user, LimitOverrides(daily_chat=-1))
+        app.limits.set_overrides(admin, user, LimitOverrides(daily_chat=-1))
 
 
-def test_a_refused_generation_leaves_nothing_behind(app: Services, user: uuid.UUID) -> None:
-    app.limits.set_overrides(user, LimitOverrides(daily_image=0, generations_per_minute=1))
+def test_only_a_current_admin_may_read_or_change_limits(
+    app: Services, admin: Account, user: uuid.UUID
+) -> None:
+    bob = app.auth.register("bob@example.com", PASSWORD, ip=None)
+    with pytest.raises(PermissionDenied):
+        app.limits.set_overrides(bob, user, LimitOverrides(daily_chat=100))
+    with pytest.raises(PermissionDenied):
+        app.limits.overrides(bob, user)
+    # The page still holds an admin account, but the role was taken away meanwhile.
+    with app.db.begin() as db:
+        db.execute(update(User).where(User.id == admin.id).values(role="user"))
+    with pytest.raises(PermissionDenied):
+        app.limits.set_overrides(admin, user, LimitOverrides(daily_chat=100))
+    assert app.limits.effective(user).daily_chat == 0
+
+
+def test_deleting_a_generation_does_not_give_back_its_quota(
+    app: Services, user: uuid.UUID, clock: FakeClock
+) -> None:
+    for _ in range(5):
+        clock.advance(minutes=1)
+        app.gallery.delete(user, app.pipeline.run(user, image_spec(), made_image).id)
+    clock.advance(minutes=1)
+
+    with pytest.raises(LimitReached, match="today's 5 image generations"):
+        _generate(app, user)
+    assert _rows(app, user) == 0
+
+
+def test_a_refused_generation_leaves_nothing_behind(
+    app: Services, admin: Account, user: uuid.UUID
+) -> None:
+    app.limits.set_overrides(admin, user, LimitOverrides(daily_image=0, generations_per_minute=1))
     _generate(app, user)
     produced: list[GenerationContext] = []
 

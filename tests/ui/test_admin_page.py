@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import update
 from streamlit.testing.v1 import AppTest
 
 from core.services import Services
 from storage.db import transaction
 from storage.models import Generation
 from tests.ui.conftest import log_in
+from ui.text import escape_markdown
 
 PASSWORD = "correct horse 42"
 
@@ -144,3 +146,28 @@ def test_older_and_newer_page_through_the_list(app: AppTest, app_services: Servi
     click("← Newer")
     assert prompts() == [f"row {n:03d}" for n in range(50)]
     assert next(b for b in at.button if b.label == "← Newer").disabled
+
+
+def test_accounts_can_be_found_by_part_of_their_email(app: AppTest, people: None) -> None:
+    at = _open_tab(_admin_page(app, "root@example.com"), "Users")
+    assert [row["Email"] for row in _table(at, 0)] == ["ada@example.com", "root@example.com"]
+
+    at.text_input(key="admin_user_search").input("ROO").run()
+
+    assert [row["Email"] for row in _table(at, 0)] == ["root@example.com"]
+    at.text_input(key="admin_user_search").input("nobody").run()
+    assert [i.value for i in at.info] == ["No account matches."]
+
+
+def test_a_generation_shows_someone_elses_prompt_as_written(
+    app: AppTest, people: None, app_services: Services
+) -> None:
+    hostile = "![px](http://attacker.example/p.png) [log in here](https://attacker.example)"
+    with transaction(app_services.db) as db:
+        db.execute(update(Generation).values(prompt=hostile))
+    at = _admin_page(app, "root@example.com")
+
+    at.selectbox(key="admin_open_1").select_index(1).run()
+
+    shown = [m.value for m in at.markdown if "attacker" in m.value]
+    assert shown == [f"**{escape_markdown(hostile)}**"]

@@ -96,9 +96,9 @@ def test_speech_studio_asks_for_text(signed_in: AppTest) -> None:
 def test_a_limit_refusal_says_when_it_resets_and_the_status_ends(
     app: AppTest, app_services: Services
 ) -> None:
-    app_services.auth.register("ada@example.com", PASSWORD, ip=None)
+    ada = app_services.auth.register("ada@example.com", PASSWORD, ip=None)
     bob = app_services.auth.register("bob@example.com", PASSWORD, ip=None)
-    app_services.limits.set_overrides(bob.id, LimitOverrides(daily_image=1))
+    app_services.limits.set_overrides(ada, bob.id, LimitOverrides(daily_image=1))
     at = log_in(app, "bob@example.com", PASSWORD).switch_page("../pages/image_studio.py").run()
     at.text_area(key="image_prompt").input("A lighthouse at dusk")
     _button(at, "Generate")

@@ -1,0 +1,23 @@
+"""Who may administer: checked on the account a page holds, and again in the database before a
+change, because the role may have been taken away since the page resolved the account."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from core.auth.service import Account, Role
+from core.errors import PermissionDenied
+from storage.models import User
+
+ADMINS_ONLY = "Only administrators can do this."
+
+
+def require_admin(actor: Account) -> None:
+    if not actor.is_admin or not actor.is_active:
+        raise PermissionDenied(ADMINS_ONLY)
+
+
+def require_current_admin(db: Session, actor: Account) -> None:
+    me = db.get(User, actor.id)
+    if me is None or not me.is_active or me.role != Role.ADMIN:
+        raise PermissionDenied(ADMINS_ONLY)
