@@ -90,6 +90,10 @@ class RefreshSessions:
             if now - row.rotated_at <= self._reuse_leeway:
                 current = self._current(db, row.family_id, now)
                 if current is not None:
+                    log.info(
+                        "rotated refresh token presented within the leeway",
+                        extra={"family_id": str(row.family_id)},
+                    )
                     return self._offer_handoff(current, now)
             self._revoke_family(db, row.family_id, "refresh-token-reuse")
         log.warning("refresh token reused; family revoked", extra={"family_id": str(row.family_id)})
