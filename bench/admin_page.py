@@ -25,9 +25,10 @@ from sqlalchemy import Engine, create_engine, text
 
 from bench.seed_history import seed_history
 from bench.stack import percentiles
-from core.admin import AdminConsole, GenerationFilter, SortOrder, Status, _Cursor
+from core.admin import AdminConsole, GenerationFilter, SortOrder, _Cursor
 from core.auth.service import Account, Role
 from core.auth.sessions import RefreshSessions
+from core.generation.status import Status
 from core.modality import Modality
 from storage.db import create_session_factory
 from storage.migrate import upgrade_to_head

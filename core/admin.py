@@ -26,6 +26,7 @@ from core.auth.service import Account, Role
 from core.auth.sessions import RefreshSessions
 from core.errors import InvalidInput, NotFound, PermissionDenied
 from core.gallery import read_generation_file, read_record, signed_media_url
+from core.generation.status import Status
 from core.modality import Modality
 from core.permissions import require_admin, require_current_admin
 from storage.db import lock_for_transaction, transaction
@@ -44,11 +45,6 @@ _CURSOR_VERSION = 1
 class SortOrder(StrEnum):
     NEWEST = "newest"
     OLDEST = "oldest"
-
-
-class Status(StrEnum):
-    COMPLETED = "completed"
-    FAILED = "failed"
 
 
 @dataclass(frozen=True)
@@ -215,10 +211,12 @@ class AdminConsole:
         """A generation of any user: its row, record.json, media and a signed link."""
         require_admin(actor)
         with self._sessions() as db:
-            found = db.execute(_row_query().where(Generation.id == generation_id)).one_or_none()
-            generation = db.get(Generation, generation_id) if found else None
-        if found is None or generation is None:
+            found = db.execute(
+                _row_query().add_columns(Generation).where(Generation.id == generation_id)
+            ).one_or_none()
+        if found is None:
             raise NotFound(NO_SUCH_GENERATION)
+        generation: Generation = found.Generation
         media = None
         if generation.media_key:
             try:

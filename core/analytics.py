@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.auth.service import Account
 from core.errors import InvalidInput, PermissionDenied
+from core.generation.status import Status
 from core.modality import Modality
 from storage.models import Generation
 
@@ -222,8 +223,8 @@ def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.count(case((condition, 1)))
 
 
-_FAILED = Generation.status == "failed"
-_COMPLETED = Generation.status == "completed"
+_FAILED = Generation.status == Status.FAILED
+_COMPLETED = Generation.status == Status.COMPLETED
 
 
 def _daily_query(where: Sequence[ColumnElement[bool]], postgres: bool) -> Executable:

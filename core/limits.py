@@ -17,14 +17,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.auth.rate_limit import RateLimiter
 from core.auth.service import Account, Role
 from core.errors import InvalidInput, NotFound, RateLimited
+from core.generation.status import Status, usage_event_type
 from core.modality import Modality
 from core.permissions import require_admin, require_current_admin
 from storage.db import transaction
 from storage.models import UsageEvent, User, UserLimits
 
 UNLIMITED = 0
-# The pipeline writes one usage event per generation; a failure turns it into "generation.failed".
-COMPLETED_EVENT = "generation.completed"
 
 
 @dataclass(frozen=True)
@@ -171,7 +170,7 @@ class GenerationLimits:
         return select(func.count()).where(
             UsageEvent.user_id == user_id,
             UsageEvent.created_at >= start,
-            UsageEvent.event_type == COMPLETED_EVENT,
+            UsageEvent.event_type == usage_event_type(Status.COMPLETED),
         )
 
 

@@ -82,19 +82,13 @@ def build_object_store(settings: Settings) -> ObjectStore:
 
 
 def role_limits(settings: Settings) -> dict[Role, LimitOverrides]:
+    """Each role's limits from the LIMIT_*_<role> settings."""
     return {
-        Role.USER: LimitOverrides(
-            generations_per_minute=settings.limit_generations_per_minute_user,
-            daily_image=settings.limit_daily_image_user,
-            daily_speech=settings.limit_daily_speech_user,
-            daily_chat=settings.limit_daily_chat_user,
-        ),
-        Role.ADMIN: LimitOverrides(
-            generations_per_minute=settings.limit_generations_per_minute_admin,
-            daily_image=settings.limit_daily_image_admin,
-            daily_speech=settings.limit_daily_speech_admin,
-            daily_chat=settings.limit_daily_chat_admin,
-        ),
+        role: LimitOverrides(
+            generations_per_minute=getattr(settings, f"limit_generations_per_minute_{role}"),
+            **{f"daily_{m}": getattr(settings, f"limit_daily_{m}_{role}") for m in Modality},
+        )
+        for role in Role
     }
 
 

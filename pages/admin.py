@@ -5,8 +5,9 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import streamlit as st
 
-from core.admin import AdminGenerationPage, AdminUserRow, GenerationFilter, SortOrder, Status
+from core.admin import AdminGenerationPage, AdminUserRow, GenerationFilter, SortOrder
 from core.auth.service import Role
+from core.generation.status import Status
 from core.limits import LimitOverrides
 from core.modality import Modality
 from ui.feedback import user_errors

@@ -24,6 +24,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.errors import AtelierError
+from core.generation.status import Status, usage_event_type
 from core.history import HistoryIndex, IndexEntry, request_prefix
 from core.modality import Modality
 from storage.db import transaction
@@ -220,7 +221,7 @@ class GenerationPipeline:
         say("Saving to your history…")
         record = replace(
             record,
-            status="completed",
+            status=Status.COMPLETED,
             model=produced.model or spec.model,
             media_key=prefix + produced.name,
             thumbnail_key=_thumbnail_key(prefix, produced),
@@ -294,7 +295,7 @@ class GenerationPipeline:
     ) -> GenerationRecord:
         failed = replace(
             record,
-            status="failed",
+            status=Status.FAILED,
             error=reason,
             completed_at=self._now(),
             latency_ms=_elapsed_ms(started),
@@ -367,7 +368,7 @@ class GenerationPipeline:
                 UsageEvent(
                     user_id=record.user_id,
                     generation_id=record.id,
-                    event_type=f"generation.{record.status}",
+                    event_type=usage_event_type(record.status),
                     modality=record.modality.value,
                     provider=record.provider,
                     model=record.model,
@@ -383,12 +384,16 @@ class GenerationPipeline:
             db.execute(
                 update(Generation)
                 .where(Generation.id == record.id)
-                .values(status="failed", error=record.error, media_key=None)
+                .values(status=Status.FAILED, error=record.error, media_key=None)
             )
             db.execute(
                 update(UsageEvent)
                 .where(UsageEvent.generation_id == record.id)
-                .values(event_type="generation.failed", quantity=Decimal(0), cost_usd=Decimal(0))
+                .values(
+                    event_type=usage_event_type(Status.FAILED),
+                    quantity=Decimal(0),
+                    cost_usd=Decimal(0),
+                )
             )
 
     def _delete_media_quietly(self, record: GenerationRecord) -> None:

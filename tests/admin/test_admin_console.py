@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 
-from core.admin import GenerationFilter, SortOrder, Status
+from core.admin import GenerationFilter, SortOrder
 from core.auth.service import Account, Role
 from core.errors import AuthenticationFailed, InvalidInput, NotFound, PermissionDenied
 from core.generation.pipeline import GenerationFailed, ProducedMedia
+from core.generation.status import Status
 from core.modality import Modality
 from core.services import Services
 from storage.db import transaction
