@@ -2,7 +2,8 @@
 
 Both use the same bucket/key layout, so data can move between them with a plain copy.
 Conditional writes (`expected_version`) give read-modify-write without a lock server: S3 answers
-412 when the object changed since it was read (If-Match / If-None-Match).
+412 when the object changed since it was read (If-Match / If-None-Match). The local folder gives
+the same answer to every process on the machine that shares it (a file lock per key).
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +22,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from core.errors import StorageUnavailable
+from storage.locks import StripedFileLocks
 
 log = logging.getLogger(__name__)
 
@@ -93,9 +94,11 @@ class LocalObjectStore:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        # Conditional writes must compare and replace as one step within this process; the
-        # embedded mode runs one process by design.
-        self._lock = threading.Lock()
+        # Conditional writes compare and replace as one step, also against other processes
+        # (a Celery worker beside the web process) sharing this folder. The lock files live in
+        # `root/.locks`, beside the bucket folders, never inside one: no listing or read of a
+        # bucket sees them, and no bucket can be called ".locks" (S3 names start alphanumeric).
+        self._locks = StripedFileLocks(root / ".locks")
 
     def _path(self, bucket: str, key: str) -> Path:
         bucket_dir = (self.root / bucket).resolve()
@@ -120,18 +123,25 @@ class LocalObjectStore:
     ) -> str:
         path = self._path(bucket, key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        with self._lock:
-            if must_not_exist and path.exists():
-                raise VersionConflict(key)
-            if expected_version is not None:
-                try:
-                    current = _file_version(path.stat())
-                except FileNotFoundError:
-                    raise VersionConflict(key) from None
-                if current != expected_version:
+        # The bytes are written aside before the lock, so it is held only to compare and rename.
+        tmp = _write_aside(path, data)
+        try:
+            with self._locks.hold(self._lock_name(bucket, path)):
+                if must_not_exist and path.exists():
                     raise VersionConflict(key)
-            _atomic_write(path, data)
-            return _file_version(path.stat())
+                if expected_version is not None:
+                    try:
+                        current = _file_version(path.stat())
+                    except FileNotFoundError:
+                        raise VersionConflict(key) from None
+                    if current != expected_version:
+                        raise VersionConflict(key)
+                # Readers never see a half-written file: the rename replaces it whole.
+                tmp.replace(path)
+                return _file_version(path.stat())
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
 
     def get(self, bucket: str, key: str) -> StoredObject:
         path = self._path(bucket, key)
@@ -145,7 +155,17 @@ class LocalObjectStore:
         return StoredObject(data, version, _guess_content_type(key))
 
     def delete(self, bucket: str, key: str) -> None:
-        self._path(bucket, key).unlink(missing_ok=True)
+        path = self._path(bucket, key)
+        # Under the key's lock, so a conditional write that already compared cannot bring back
+        # the object just deleted.
+        with self._locks.hold(self._lock_name(bucket, path)):
+            path.unlink(missing_ok=True)
+
+    def _lock_name(self, bucket: str, path: Path) -> str:
+        # The resolved path inside the bucket, so "a//b" and "a/b" share a lock, and processes
+        # that mount the folder at different places still agree.
+        relative = path.relative_to((self.root / bucket).resolve()).as_posix()
+        return f"{bucket}/{relative}"
 
     def list_objects(self, bucket: str, prefix: str) -> Iterator[ObjectInfo]:
         bucket_dir = self.root / bucket
@@ -199,16 +219,16 @@ def _file_version(stat: os.stat_result) -> str:
     return f"{stat.st_ino}-{stat.st_mtime_ns}-{stat.st_size}"
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    # Readers never see a half-written file: write aside, then rename over.
+def _write_aside(path: Path, data: bytes) -> Path:
+    """A temporary file beside `path` holding `data`, for the caller to rename over `path`."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-        Path(tmp).replace(path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return Path(tmp)
 
 
 _CONTENT_TYPES = {
