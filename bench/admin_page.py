@@ -25,12 +25,14 @@ from sqlalchemy import Engine, create_engine, text
 
 from bench.seed_history import seed_history
 from bench.stack import percentiles
-from core.admin import AdminConsole, GenerationFilter, SortOrder, _Cursor
-from core.auth.service import Account, Role
+from core.admin.console import AdminConsole
+from core.admin.generations import GenerationFilter, SortOrder
+from core.auth.account import Account, Role
 from core.auth.sessions import RefreshSessions
 from core.generation.status import Status
 from core.modality import Modality
 from storage.db import create_session_factory
+from storage.keyset import Cursor
 from storage.migrate import upgrade_to_head
 from storage.models import utcnow
 from storage.objects import LocalObjectStore
@@ -110,7 +112,7 @@ def _measure(engine: Engine, workdir: Path, arguments: argparse.Namespace) -> di
             text("SELECT prompt FROM generations WHERE modality = 'image' ORDER BY id LIMIT 1")
         )
     actor = Account(user_row.id, user_row.email, Role.ADMIN, True, user_row.created_at)
-    deep_cursor = _Cursor(deep.created_at, deep.id, backwards=False).encode()
+    deep_cursor = Cursor(deep.created_at, deep.id, backwards=False).encode()
 
     cases: dict[
         str, tuple[GenerationFilter, str | None, Callable[[pd.DataFrame], pd.DataFrame]]

@@ -23,8 +23,9 @@ from sqlalchemy import Engine, func, select, text
 
 from bench.seed_history import seed_history, vacuum_analyze
 from bench.stack import percentiles
-from core.analytics import Analytics, Period, Report, Scope
-from core.auth.service import Account
+from core.analytics import Analytics, Report, Scope
+from core.auth.account import Account
+from core.periods import Period
 from storage.db import create_db_engine, create_session_factory
 from storage.migrate import upgrade_to_head
 from storage.models import Generation, User

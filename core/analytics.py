@@ -15,9 +15,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -34,55 +33,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.auth.service import Account
-from core.errors import InvalidInput, PermissionDenied
+from core.auth.account import Account
+from core.errors import PermissionDenied
 from core.generation.status import Status
 from core.modality import Modality
+from core.periods import Period, Window, period_window
 from storage.models import Generation
 
 MICRODOLLAR = Decimal("0.000001")
 TOP_ERRORS = 10
-
-
-class Period(StrEnum):
-    DAY = "24h"
-    WEEK = "7d"
-    MONTH = "30d"
-    ALL = "all"
-    CUSTOM = "custom"
-
-
-_PRESET_LENGTH = {
-    Period.DAY: timedelta(hours=24),
-    Period.WEEK: timedelta(days=7),
-    Period.MONTH: timedelta(days=30),
-}
-
-
-@dataclass(frozen=True)
-class Window:
-    """`start <= created_at < end`; None leaves that side open."""
-
-    start: datetime | None
-    end: datetime | None
-
-
-def period_window(
-    period: Period, now: datetime, *, start: date | None = None, end: date | None = None
-) -> Window:
-    """The time range of a period. A custom period covers whole UTC days, both included."""
-    if period is Period.ALL:
-        return Window(None, None)
-    if period is Period.CUSTOM:
-        if start is None or end is None:
-            raise InvalidInput("Choose both a first and a last day for a custom period.")
-        if start > end:
-            raise InvalidInput("The first day of the period must not be after the last day.")
-        return Window(
-            datetime.combine(start, time(), UTC),
-            datetime.combine(end + timedelta(days=1), time(), UTC),
-        )
-    return Window(now - _PRESET_LENGTH[period], None)
 
 
 @dataclass(frozen=True)
@@ -187,7 +146,7 @@ class Analytics:
         where = _conditions(window, chosen)
         with self._sessions() as db:
             postgres = db.get_bind().dialect.name == "postgresql"
-            daily = [_daily(row) for row in db.execute(_daily_query(where, postgres))]
+            daily = daily_usage(db, window, chosen)
             models = [_model(row) for row in db.execute(_models_query(where))]
             latency = [_latency(row) for row in db.execute(_latency_query(where, postgres))]
             errors = [
@@ -196,20 +155,20 @@ class Analytics:
         return Report(window, chosen, _kpis(daily), daily, models, latency, errors)
 
 
+def daily_usage(db: Session, window: Window, scope: Scope) -> list[DailyUsage]:
+    """The per-day and modality aggregate alone, for callers that check permission themselves."""
+    query = _daily_query(_conditions(window, scope), db.get_bind().dialect.name == "postgresql")
+    return [_daily(row) for row in db.execute(query)]
+
+
 def _check_scope(account: Account, scope: Scope) -> None:
     if scope.user_id != account.id and not account.is_admin:
         raise PermissionDenied("Only administrators can see other people's analytics.")
 
 
 def _conditions(window: Window, scope: Scope) -> list[ColumnElement[bool]]:
-    where: list[ColumnElement[bool]] = []
-    if scope.user_id is not None:
-        where.append(Generation.user_id == scope.user_id)
-    if window.start is not None:
-        where.append(Generation.created_at >= window.start)
-    if window.end is not None:
-        where.append(Generation.created_at < window.end)
-    return where
+    whose = [] if scope.user_id is None else [Generation.user_id == scope.user_id]
+    return [*whose, *window.bounds(Generation.created_at)]
 
 
 def _day(postgres: bool) -> ColumnElement[date]:

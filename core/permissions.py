@@ -5,16 +5,17 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from core.auth.service import Account, Role
+from core.auth.account import Account, Role
 from core.errors import PermissionDenied
 from storage.models import User
 
 ADMINS_ONLY = "Only administrators can do this."
+ADMIN_PAGE_ONLY = "This page is for administrators only."
 
 
-def require_admin(actor: Account) -> None:
+def require_admin(actor: Account, refusal: str = ADMINS_ONLY) -> None:
     if not actor.is_admin or not actor.is_active:
-        raise PermissionDenied(ADMINS_ONLY)
+        raise PermissionDenied(refusal)
 
 
 def require_current_admin(db: Session, actor: Account) -> None:

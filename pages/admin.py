@@ -1,18 +1,21 @@
 """Admin: every user's generations and the users themselves (administrators only)."""
 
 import uuid
-from datetime import UTC, date, datetime, time, timedelta
+from dataclasses import dataclass
 
 import streamlit as st
 
-from core.admin import AdminGenerationPage, AdminUserRow, GenerationFilter, SortOrder
-from core.auth.service import Role
+from core.admin.generations import AdminGenerationPage, GenerationFilter, SortOrder
+from core.admin.users import AdminUserRow
+from core.auth.account import Role
 from core.generation.status import Status
 from core.limits import LimitOverrides
 from core.modality import Modality
+from core.periods import utc_days
+from core.permissions import ADMIN_PAGE_ONLY, require_admin
+from core.runtime import services
 from ui.feedback import user_errors
 from ui.media import human_size, show_media, show_signed_url
-from ui.runtime import services
 from ui.session import current_account
 from ui.text import escape_markdown
 
@@ -29,8 +32,44 @@ LIMIT_LABELS = {
 st.title("🛡️ Admin")
 
 
-def _day_start(day: date | None) -> datetime | None:
-    return datetime.combine(day, time(), tzinfo=UTC) if day else None
+@dataclass
+class AdminPageState:
+    """What the page remembers between reruns besides its widgets' values, under one key."""
+
+    # The filters and order the current pages were read with.
+    query: tuple[GenerationFilter, SortOrder] | None = None
+    cursor: str | None = None
+    page_number: int = 1
+    # Part of the table's and the opener's widget keys: a new number gives them a fresh start.
+    view: int = 0
+    # Which of the two pickers chose the opened generation last.
+    picked_in_table: bool = False
+    # The account whose Disable button was clicked, waiting for "Yes, disable".
+    disabling: uuid.UUID | None = None
+    notice: str | None = None
+
+    def turn_page(self, cursor: str | None, step: int) -> None:
+        """Go to the page at `cursor` (None: the first one), `step` pages from this one."""
+        self.cursor = cursor
+        # New rows can arrive above the first page while reading: never count below page 1.
+        self.page_number = max(1, self.page_number + step) if cursor else 1
+        # A new view: the table's selection and the opened generation start empty.
+        self.view += 1
+
+    def remember_picker(self, in_table: bool) -> None:
+        self.picked_in_table = in_table
+
+    def ask_to_disable(self, user_id: uuid.UUID) -> None:
+        self.disabling = user_id
+
+    def take_notice(self) -> str | None:
+        notice, self.notice = self.notice, None
+        return notice
+
+
+def _state() -> AdminPageState:
+    state: AdminPageState = st.session_state.setdefault("admin_page", AdminPageState())
+    return state
 
 
 def _generation_filter(users: dict[uuid.UUID, str]) -> tuple[GenerationFilter, SortOrder]:
@@ -59,64 +98,52 @@ def _generation_filter(users: dict[uuid.UUID, str]) -> tuple[GenerationFilter, S
         end = bottom[3].date_input("To (inclusive)", value=None, key="admin_f_to")
         text = st.text_input("Text in prompt", key="admin_f_text")
         st.form_submit_button("Apply filters", icon="🔎")
+    days = utc_days(start, end)
     filters = GenerationFilter(
         user_id=uuid.UUID(user) if user != ANY else None,
         modality=Modality(modality) if modality != ANY else None,
         provider=provider if provider != ANY else None,
         model=model if model != ANY else None,
         status=Status(status) if status != ANY else None,
-        created_from=_day_start(start),
-        created_before=_day_start(end + timedelta(days=1)) if end else None,
+        created_from=days.start,
+        created_before=days.end,
         text=text,
     )
     return filters, SortOrder(order)
 
 
-def _move(cursor: str | None, step: int) -> None:
-    st.session_state["admin_cursor"] = cursor
-    number = st.session_state.get("admin_page_number", 1) + step
-    # New rows can arrive above the first page while reading: never count below page 1.
-    st.session_state["admin_page_number"] = max(1, number) if cursor else 1
-    # A new view: the table's selection and the opened generation start empty.
-    st.session_state["admin_view"] = st.session_state.get("admin_view", 0) + 1
-
-
 def _pager(page: AdminGenerationPage, order: SortOrder) -> None:
+    state = _state()
     earlier, later = ("Newer", "Older") if order is SortOrder.NEWEST else ("Older", "Newer")
     left, middle, right = st.columns([1, 2, 1])
     left.button(
         f"← {earlier}",
         disabled=page.previous_cursor is None,
-        on_click=_move,
+        on_click=state.turn_page,
         args=(page.previous_cursor, -1),
         key="admin_previous",
     )
-    middle.caption(f"Page {st.session_state.get('admin_page_number', 1)} · {len(page.rows)} shown")
+    middle.caption(f"Page {state.page_number} · {len(page.rows)} shown")
     right.button(
         f"{later} →",
         disabled=page.next_cursor is None,
-        on_click=_move,
+        on_click=state.turn_page,
         args=(page.next_cursor, 1),
         key="admin_next",
     )
 
 
 def _generations_tab(users: dict[uuid.UUID, str]) -> None:
-    admin = services().admin
+    state = _state()
     filters, order = _generation_filter(users)
-    if st.session_state.get("admin_query") != (filters, order):
-        st.session_state["admin_query"] = (filters, order)
-        st.session_state["admin_cursor"] = None
-        st.session_state["admin_page_number"] = 1
-        st.session_state["admin_view"] = st.session_state.get("admin_view", 0) + 1
-    view = st.session_state["admin_view"]
-    page = admin.generations(
-        account, filters, order=order, cursor=st.session_state.get("admin_cursor")
-    )
+    if state.query != (filters, order):
+        state.query = (filters, order)
+        state.turn_page(None, 0)
+    page = services().admin.generations(account, filters, order=order, cursor=state.cursor)
     if not page.rows:
         st.info("No generation matches these filters.", icon="🔍")
-        if st.session_state.get("admin_cursor"):
-            st.button("Back to the first page", on_click=_move, args=(None, 0))
+        if state.cursor:
+            st.button("Back to the first page", on_click=state.turn_page, args=(None, 0))
         return
     table = st.dataframe(
         [
@@ -134,9 +161,9 @@ def _generations_tab(users: dict[uuid.UUID, str]) -> None:
             for row in page.rows
         ],
         hide_index=True,
-        on_select=lambda: st.session_state.update(admin_open_from="table"),
+        on_select=lambda: state.remember_picker(True),
         selection_mode="single-row",
-        key=f"admin_table_{view}",
+        key=f"admin_table_{state.view}",
     )
     _pager(page, order)
     by_id = {str(row.id): row for row in page.rows}
@@ -148,12 +175,13 @@ def _generations_tab(users: dict[uuid.UUID, str]) -> None:
             if v is None
             else f"{by_id[v].created_at:%Y-%m-%d %H:%M} · {by_id[v].email} · {by_id[v].prompt[:60]}"
         ),
-        key=f"admin_open_{view}",
-        on_change=lambda: st.session_state.update(admin_open_from="list"),
+        key=f"admin_open_{state.view}",
+        on_change=state.remember_picker,
+        args=(False,),
     )
     # Two ways to pick one; the one used last wins.
     selected_rows = table.selection.rows if table is not None else []
-    if selected_rows and (picked is None or st.session_state.get("admin_open_from") == "table"):
+    if selected_rows and (picked is None or state.picked_in_table):
         picked = str(page.rows[selected_rows[0]].id)
     if picked is not None:
         _generation_details(uuid.UUID(picked))
@@ -193,13 +221,10 @@ def _generation_details(generation_id: uuid.UUID) -> None:
             st.json(item.record, expanded=False)
 
 
-def _confirm_disable(user: AdminUserRow) -> None:
-    st.session_state["admin_confirm_disable"] = user.id
-
-
 def _users_tab() -> None:
     admin = services().admin
-    if notice := st.session_state.pop("admin_notice", None):
+    state = _state()
+    if notice := state.take_notice():
         st.success(notice, icon="✅")
     needle = st.text_input("Find accounts", placeholder="Part of an email", key="admin_user_search")
     users = admin.users(account, email=needle, limit=USERS_SHOWN + 1)
@@ -249,7 +274,7 @@ def _users_tab() -> None:
         )
         if st.button("Change role", key=f"admin_set_role_{user.id}", disabled=role is user.role):
             admin.set_role(account, user.id, Role(role))
-            st.session_state["admin_notice"] = f"{user.email} is now {role}."
+            state.notice = f"{user.email} is now {role}."
             st.rerun()
     with access_column:
         st.markdown("**Access**: " + ("active" if user.is_active else "disabled"))
@@ -260,19 +285,19 @@ def _users_tab() -> None:
                 f"Disable {user.email}",
                 icon="⛔",
                 key=f"admin_disable_{user.id}",
-                on_click=_confirm_disable,
-                args=(user,),
+                on_click=state.ask_to_disable,
+                args=(user.id,),
             )
-            if st.session_state.get("admin_confirm_disable") == user.id:
+            if state.disabling == user.id:
                 st.warning(f"Disable {user.email}? Their open sessions end at once.")
                 if st.button("Yes, disable", type="primary", key=f"admin_yes_{user.id}"):
-                    st.session_state.pop("admin_confirm_disable", None)
+                    state.disabling = None
                     admin.set_active(account, user.id, False)
-                    st.session_state["admin_notice"] = f"{user.email} is disabled."
+                    state.notice = f"{user.email} is disabled."
                     st.rerun()
         elif st.button("Enable account", icon="✅", key=f"admin_enable_{user.id}"):
             admin.set_active(account, user.id, True)
-            st.session_state["admin_notice"] = f"{user.email} can log in again."
+            state.notice = f"{user.email} can log in again."
             st.rerun()
 
     usage = admin.usage(account, user.id)
@@ -309,12 +334,12 @@ def _limits_editor(user: AdminUserRow) -> None:
             values[name] = int(chosen) if chosen is not None else None
         if st.form_submit_button("Save limits"):
             limits.set_overrides(account, user.id, LimitOverrides(**values))
-            st.session_state["admin_notice"] = f"Limits saved for {user.email}."
+            _state().notice = f"Limits saved for {user.email}."
             st.rerun()
 
 
 with user_errors():
-    services().auth.require_admin(account)
+    require_admin(account, ADMIN_PAGE_ONLY)
     # Only the open tab runs: the users list with its counts is not paid for on every page.
     generations_tab, users_tab = st.tabs(
         ["Generations", "Users"], key="admin_tab", on_change="rerun"

@@ -6,10 +6,11 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from core.analytics import Period, Report, Scope
+from core.analytics import Report, Scope
+from core.periods import Period
+from core.runtime import services
 from ui import charts
 from ui.feedback import user_errors
-from ui.runtime import services
 from ui.session import current_account
 
 account = current_account()

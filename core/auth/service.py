@@ -7,43 +7,21 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.auth.account import Account, Role
 from core.auth.passwords import PasswordHasher, check_password_rules, normalize_email
 from core.auth.rate_limit import RateLimiter, enforce
 from core.auth.sessions import SESSION_ENDED, RefreshSessions
 from core.auth.tokens import AccessTokens
-from core.errors import AuthenticationFailed, InvalidInput, PermissionDenied
+from core.errors import AuthenticationFailed, InvalidInput
 from storage.db import lock_for_transaction, transaction
 from storage.models import User
 
 log = logging.getLogger(__name__)
-
-
-class Role(StrEnum):
-    USER = "user"
-    ADMIN = "admin"
-
-
-@dataclass(frozen=True)
-class Account:
-    id: uuid.UUID
-    email: str
-    role: Role
-    is_active: bool
-    created_at: datetime
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role is Role.ADMIN
-
-    @classmethod
-    def of(cls, user: User) -> Account:
-        return cls(user.id, user.email, Role(user.role), user.is_active, user.created_at)
 
 
 @dataclass(frozen=True)
@@ -176,10 +154,6 @@ class AuthService:
     def renew_access_token(self, family_id: uuid.UUID) -> str:
         """A new access token for a session the server already holds (the page's own state)."""
         return self._issue(self._live_account(family_id), family_id)
-
-    def require_admin(self, account: Account) -> None:
-        if not account.is_admin:
-            raise PermissionDenied("This page is for administrators only.")
 
     def logout(self, family_id: uuid.UUID) -> None:
         self._refresh.revoke_family(family_id, "logout")

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from core.admin import GenerationFilter, SortOrder
-from core.auth.service import Account, Role
+from core.admin.generations import GenerationFilter, SortOrder
+from core.auth.account import Account, Role
 from core.errors import AuthenticationFailed, InvalidInput, NotFound, PermissionDenied
-from core.generation.pipeline import GenerationFailed, ProducedMedia
+from core.generation.records import GenerationFailed, ProducedMedia
 from core.generation.status import Status
 from core.modality import Modality
 from core.services import Services

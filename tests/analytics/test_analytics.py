@@ -9,18 +9,10 @@ from typing import Any
 
 import pytest
 
-from core.analytics import (
-    DailyUsage,
-    ErrorReason,
-    ModelUsage,
-    Period,
-    ProviderLatency,
-    Scope,
-    Window,
-    period_window,
-)
-from core.auth.service import Account
+from core.analytics import DailyUsage, ErrorReason, ModelUsage, ProviderLatency, Scope
+from core.auth.account import Account
 from core.errors import InvalidInput, PermissionDenied
+from core.periods import Period, Window, period_window
 from core.services import Services
 from storage.db import transaction
 from storage.models import Generation

@@ -8,9 +8,11 @@ import uuid
 import pytest
 from sqlalchemy import select, update
 
-from core.auth.service import Role, SignedIn
+from core.auth.account import Role
+from core.auth.service import SignedIn
 from core.auth.tokens import AccessTokenExpired
 from core.errors import AuthenticationFailed, InvalidInput, PermissionDenied, RateLimited
+from core.permissions import ADMIN_PAGE_ONLY, require_admin
 from core.services import Services
 from storage.db import transaction
 from storage.models import AuthSession, User
@@ -213,9 +215,9 @@ def test_a_forged_session_id_is_refused(services: Services) -> None:
 def test_role_checks_use_the_database_role(services: Services) -> None:
     admin = services.auth.register("root@example.com", PASSWORD, ip="10.0.0.5")
     user = services.auth.register("ada@example.com", PASSWORD, ip="10.0.0.1")
-    services.auth.require_admin(admin)
+    require_admin(admin, ADMIN_PAGE_ONLY)
     with pytest.raises(PermissionDenied, match="administrators only"):
-        services.auth.require_admin(user)
+        require_admin(user, ADMIN_PAGE_ONLY)
 
 
 def test_login_is_limited_per_account(services: Services, clock: FakeClock) -> None:

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.auth.service import Account
+from core.auth.account import Account
 from core.services import Services
 from storage.db import transaction
 from storage.models import Generation
