@@ -13,9 +13,9 @@ from pathlib import Path
 import streamlit as st
 from starlette.concurrency import run_in_threadpool
 
+from core.runtime import services
 from ui.feedback import on_script_error
 from ui.routes import ROUTES
-from ui.runtime import services
 
 ROUTER_SCRIPT = Path(__file__).resolve().parent / "ui" / "main.py"
 

@@ -15,7 +15,7 @@ import time
 from bench.stack import percentiles
 from core.auth.passwords import PasswordHasher
 from core.config import Settings
-from core.services import build_services
+from core.services import start_services
 from tests.support.postgres import temporary_database
 
 PASSWORD = "correct horse 42"
@@ -41,7 +41,7 @@ def main() -> None:
             _env_file=None, app_env="test", database_url=url, jwt_algorithm="RS256",
             login_limit_per_minute=10**6, login_ip_limit_per_minute=10**6,
         )  # fmt: skip
-        services = build_services(settings)
+        services = start_services(settings)
         try:
             services.auth.register("bench@example.com", PASSWORD, ip="10.0.0.1")
             signed_in = services.auth.login("bench@example.com", PASSWORD, ip="10.0.0.1")

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from core.config import Settings
-from core.services import Services, build_services
+from core.services import Services, start_services
 from tests.support.postgres import temporary_database
 from tests.support.seaweedfs import start_seaweedfs
 
@@ -36,7 +36,7 @@ def production_stack(**overrides: Any) -> Iterator[Services]:
             bcrypt_rounds=4,
             **overrides,
         )
-        services = build_services(settings)
+        services = start_services(settings)
         try:
             yield services
         finally:

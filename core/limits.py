@@ -10,12 +10,13 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import datetime, time, timedelta
+from typing import assert_never
 
 from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.auth.account import Account, Role
 from core.auth.rate_limit import RateLimiter
-from core.auth.service import Account, Role
 from core.errors import InvalidInput, NotFound, RateLimited
 from core.generation.status import Status, usage_event_type
 from core.modality import Modality
@@ -36,8 +37,15 @@ class LimitOverrides:
     daily_chat: int | None = None
 
     def daily(self, modality: Modality) -> int | None:
-        value: int | None = getattr(self, f"daily_{modality.value}")
-        return value
+        match modality:
+            case Modality.IMAGE:
+                return self.daily_image
+            case Modality.SPEECH:
+                return self.daily_speech
+            case Modality.CHAT:
+                return self.daily_chat
+            case _:
+                assert_never(modality)
 
     def over(self, base: LimitOverrides) -> LimitOverrides:
         """These values where set, the base's elsewhere."""

@@ -1,4 +1,4 @@
-"""Wires settings into the objects the app uses: database, object store, auth."""
+"""The composition root: wires settings into the objects every face uses (pages, API, workers)."""
 
 from __future__ import annotations
 
@@ -6,15 +6,17 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import assert_never
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.admin import AdminConsole
+from core.admin.console import AdminConsole
 from core.analytics import Analytics
+from core.auth.account import Role
 from core.auth.passwords import PasswordHasher
 from core.auth.rate_limit import RateLimiter, RedisRateLimiter, SqlRateLimiter
-from core.auth.service import AuthLimits, AuthService, Role
+from core.auth.service import AuthLimits, AuthService
 from core.auth.sessions import RefreshSessions
 from core.auth.tokens import AccessTokens, load_signing_keys
 from core.avatars import Avatars
@@ -27,8 +29,11 @@ from core.generation.speech import SpeechStudio
 from core.history import HistoryIndex
 from core.limits import GenerationLimits, LimitOverrides
 from core.modality import Modality
+from core.providers.chat.base import ChatProvider
 from core.providers.chat.registry import build_chat_providers, default_chat_provider
+from core.providers.image.base import ImageProvider
 from core.providers.image.registry import build_image_providers, default_image_provider
+from core.providers.speech.base import SpeechProvider
 from core.providers.speech.registry import build_speech_providers, default_speech_provider
 from storage.db import create_db_engine, create_session_factory
 from storage.migrate import upgrade_to_head
@@ -59,11 +64,13 @@ class Services:
     def close(self) -> None:
         self.pipeline.close()
         self.history.close()
-        for provider in [*self.images.providers.values(), *self.chat.providers.values()]:
-            # Providers that talk HTTP keep a connection pool.
-            close = getattr(provider, "close", None)
-            if close is not None:
-                close()
+        providers: list[ImageProvider | SpeechProvider | ChatProvider] = [
+            *self.images.providers.values(),
+            *self.speech.providers.values(),
+            *self.chat.providers.values(),
+        ]
+        for provider in providers:
+            provider.close()
         self.engine.dispose()
 
 
@@ -83,23 +90,54 @@ def build_object_store(settings: Settings) -> ObjectStore:
 
 def role_limits(settings: Settings) -> dict[Role, LimitOverrides]:
     """Each role's limits from the LIMIT_*_<role> settings."""
-    return {
-        role: LimitOverrides(
-            generations_per_minute=getattr(settings, f"limit_generations_per_minute_{role}"),
-            **{f"daily_{m}": getattr(settings, f"limit_daily_{m}_{role}") for m in Modality},
-        )
-        for role in Role
-    }
+    return {role: _limits_of(settings, role) for role in Role}
+
+
+def _limits_of(settings: Settings, role: Role) -> LimitOverrides:
+    # Written out so a new role or modality is a type error here, not a failure at start.
+    match role:
+        case Role.USER:
+            return LimitOverrides(
+                generations_per_minute=settings.limit_generations_per_minute_user,
+                daily_image=settings.limit_daily_image_user,
+                daily_speech=settings.limit_daily_speech_user,
+                daily_chat=settings.limit_daily_chat_user,
+            )
+        case Role.ADMIN:
+            return LimitOverrides(
+                generations_per_minute=settings.limit_generations_per_minute_admin,
+                daily_image=settings.limit_daily_image_admin,
+                daily_speech=settings.limit_daily_speech_admin,
+                daily_chat=settings.limit_daily_chat_admin,
+            )
+        case _:
+            assert_never(role)
+
+
+def prepare_storage(services: Services) -> None:
+    """Bring the schema and the buckets up to date: once when a deployment starts, by the web
+    process; workers and tests that share an already prepared store skip it."""
+    upgrade_to_head(services.engine)
+    services.objects.ensure_buckets(services.settings.buckets)
+
+
+def start_services(settings: Settings, *, now: Callable[[], datetime] = utcnow) -> Services:
+    """Build the services and prepare their storage."""
+    services = build_services(settings, now=now)
+    try:
+        prepare_storage(services)
+    except BaseException:
+        services.close()
+        raise
+    return services
 
 
 def build_services(settings: Settings, *, now: Callable[[], datetime] = utcnow) -> Services:
-    """Connect everything and bring storage up to date (schema migrations, buckets)."""
+    """Connect everything; touches neither the schema nor the buckets (see `prepare_storage`)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = create_db_engine(settings.resolved_database_url, pool_size=settings.database_pool_size)
-    upgrade_to_head(engine)
     db = create_session_factory(engine)
     objects = build_object_store(settings)
-    objects.ensure_buckets(settings.buckets)
 
     limiter: RateLimiter = (
         RedisRateLimiter(settings.redis_url) if settings.redis_url else SqlRateLimiter(db, now)

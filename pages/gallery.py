@@ -6,10 +6,10 @@ import streamlit as st
 
 from core.history import IndexEntry
 from core.modality import Modality
+from core.runtime import services
 from ui.feedback import user_errors
 from ui.media import show_media, show_signed_url
 from ui.router import go
-from ui.runtime import services
 from ui.session import current_account
 
 account = current_account()

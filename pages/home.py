@@ -3,9 +3,9 @@
 import streamlit as st
 
 from core.modality import Modality
+from core.runtime import services
 from ui.feedback import user_errors
 from ui.router import page
-from ui.runtime import services
 from ui.session import current_account
 
 account = current_account()

@@ -7,9 +7,9 @@ from core.modality import Modality
 from core.providers.image.checks import MAX_PROMPT_CHARS
 from core.providers.image.sizes import ALLOWED_SIZES, parse_size
 from core.providers.image.styles import STYLES
+from core.runtime import services
 from ui.feedback import progress, user_errors
 from ui.media import human_size, show_media, show_signed_url
-from ui.runtime import services
 from ui.session import current_account
 
 account = current_account()

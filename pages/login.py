@@ -2,8 +2,8 @@
 
 import streamlit as st
 
+from core.runtime import services
 from ui.feedback import user_errors
-from ui.runtime import services
 from ui.session import client_ip, pop_notice, sign_in, user_agent
 
 auth = services().auth

@@ -4,9 +4,9 @@ import streamlit as st
 
 from core.generation.speech import SpeechOrder
 from core.modality import Modality
+from core.runtime import services
 from ui.feedback import progress, user_errors
 from ui.media import human_size, show_media, show_signed_url
-from ui.runtime import services
 from ui.session import current_account
 
 account = current_account()

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from core.config import Settings
-from core.services import Services, build_services
+from core.services import Services, start_services
 from storage.migrate import upgrade_to_head
 from storage.models import Base
 from tests.support.app_server import AppServer, start_app
@@ -111,7 +111,7 @@ def make_settings(
 
 @pytest.fixture
 def services(make_settings: Callable[..., Settings], clock: FakeClock) -> Iterator[Services]:
-    built = build_services(make_settings(), now=clock)
+    built = start_services(make_settings(), now=clock)
     yield built
     built.close()
 

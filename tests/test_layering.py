@@ -1,4 +1,5 @@
-"""core/ and storage/ never import Streamlit or the UI layer (ui/, pages/, app.py)."""
+"""Who may import whom: core/ and storage/ know no face (Streamlit, FastAPI, Celery, the UI),
+and the API face knows nothing of the Streamlit one."""
 
 import ast
 from pathlib import Path
@@ -6,6 +7,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+
+FORBIDDEN = {
+    "core": {"streamlit", "fastapi", "starlette", "celery", "ui", "pages", "app", "api"},
+    "storage": {"streamlit", "fastapi", "starlette", "celery", "ui", "pages", "app", "api"},
+    "api": {"streamlit", "ui", "pages", "app"},
+}
 
 
 def _imports(path: Path) -> set[str]:
@@ -18,10 +25,16 @@ def _imports(path: Path) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize("package", ["core", "storage"])
-def test_lower_layers_do_not_import_the_ui(package: str) -> None:
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_layers_import_only_what_is_below_them(package: str) -> None:
     offenders = {
-        str(path.relative_to(ROOT)): sorted(_imports(path) & {"streamlit", "ui", "pages", "app"})
+        str(path.relative_to(ROOT)): sorted(_imports(path) & FORBIDDEN[package])
         for path in (ROOT / package).rglob("*.py")
     }
     assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_the_rule_sees_a_forbidden_import(tmp_path: Path) -> None:
+    module = tmp_path / "m.py"
+    module.write_text("import celery.app\nfrom fastapi import FastAPI\nfrom . import sibling\n")
+    assert _imports(module) == {"celery", "fastapi"}

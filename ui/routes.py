@@ -15,7 +15,7 @@ from starlette.routing import Route
 
 from core.errors import AuthenticationFailed
 from core.health import check_health
-from ui.runtime import services
+from core.runtime import services
 
 log = logging.getLogger(__name__)
 

@@ -8,12 +8,13 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from core.auth.service import Account, SignedIn
+from core.auth.account import Account
+from core.auth.service import SignedIn
 from core.auth.tokens import AccessTokenExpired
 from core.errors import AuthenticationFailed
+from core.runtime import services
 from ui import cookie_bridge
 from ui.routes import REFRESH_COOKIE
-from ui.runtime import services
 
 log = logging.getLogger(__name__)
 

@@ -10,12 +10,12 @@ from collections.abc import Callable, Iterator
 import pytest
 from sqlalchemy import func, select, update
 
-from core.auth.service import Account, Role
+from core.auth.account import Account, Role
 from core.errors import InvalidInput, PermissionDenied, ProviderError
-from core.generation.pipeline import GenerationContext, GenerationFailed, ProducedMedia
+from core.generation.records import GenerationContext, GenerationFailed, ProducedMedia
 from core.limits import LimitOverrides, LimitReached
 from core.modality import Modality
-from core.services import Services, build_services
+from core.services import Services, start_services
 from storage.models import Conversation, Generation, User
 from tests.generation.conftest import PASSWORD, image_spec, made_image
 from tests.support.clock import FakeClock
@@ -25,7 +25,7 @@ from tests.support.fake_openai import FakeOpenAI, Reply, answer_events
 @pytest.fixture
 def app(make_settings: Callable[..., object], clock: FakeClock) -> Iterator[Services]:
     settings = make_settings(limit_generations_per_minute_user=3, limit_daily_image_user=5)
-    built = build_services(settings, now=clock)  # type: ignore[arg-type]
+    built = start_services(settings, now=clock)  # type: ignore[arg-type]
     yield built
     built.close()
 
@@ -188,7 +188,7 @@ def test_a_refused_chat_message_starts_no_conversation(
         chat_api_models="gpt-4o-mini",
         limit_daily_chat_user=1,
     )
-    app = build_services(settings, now=clock)  # type: ignore[arg-type]
+    app = start_services(settings, now=clock)  # type: ignore[arg-type]
     try:
         app.auth.register("admin@example.com", PASSWORD, ip=None)
         user = app.auth.register("user@example.com", PASSWORD, ip=None).id

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import ui.runtime
+import core.runtime
 from core.services import Services
 
 APP = str(Path(__file__).resolve().parents[2] / "ui" / "main.py")
@@ -17,8 +17,8 @@ def app_services(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Se
     """The process-wide services the pages use, on a fresh embedded backend."""
     monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("BCRYPT_ROUNDS", "4")
-    monkeypatch.setattr(ui.runtime, "_services", None)
-    services = ui.runtime.services()
+    monkeypatch.setattr(core.runtime, "_services", None)
+    services = core.runtime.services()
     yield services
     services.close()
 

@@ -39,6 +39,11 @@ class ChatProvider(Protocol):
     name: str
     label: str
 
+    def close(self) -> None:
+        """Release what the provider holds (connection pools); called once, when the services
+        close."""
+        ...
+
     def models(self) -> list[str]: ...
 
     def stream(

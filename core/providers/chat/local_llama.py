@@ -45,6 +45,9 @@ class LocalChatProvider:
         self._default_max_tokens = default_max_tokens
         self._busy_wait_seconds = busy_wait_seconds
 
+    def close(self) -> None:
+        """Nothing to release: the loaded model belongs to the process (`load_model`)."""
+
     def models(self) -> list[str]:
         return [self.spec.display_name]
 

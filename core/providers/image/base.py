@@ -40,6 +40,11 @@ class ImageProvider(Protocol):
     # The free width/height it accepts; check a request with `sizes.validate_size` first.
     size_limits: SizeLimits
 
+    def close(self) -> None:
+        """Release what the provider holds (connection pools); called once, when the services
+        close."""
+        ...
+
     def models(self) -> list[str]: ...
 
     def generate(self, request: ImageRequest) -> ImageResult:

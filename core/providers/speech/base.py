@@ -36,6 +36,11 @@ class SpeechProvider(Protocol):
     # Whether `SpeechRequest.slow` changes anything; the UI hides the toggle otherwise.
     supports_slow: bool
 
+    def close(self) -> None:
+        """Release what the provider holds (connection pools); called once, when the services
+        close."""
+        ...
+
     def languages(self) -> dict[str, str]:
         """Language code -> human name, for the picker."""
         ...

@@ -44,6 +44,9 @@ class GttsSpeechProvider:
         self._max_characters = max_characters
         self._retry_policy = retry_policy or RetryPolicy()
 
+    def close(self) -> None:
+        """Nothing to release: gTTS opens a connection per request."""
+
     def languages(self) -> dict[str, str]:
         return gtts_languages()
 

@@ -42,6 +42,9 @@ class OfflineSpeechProvider:
         self._kokoro = kokoro or KokoroEngine()
         self._espeak = espeak or EspeakEngine()
 
+    def close(self) -> None:
+        """Nothing to release: loaded voices belong to the process, shared by every session."""
+
     def languages(self) -> dict[str, str]:
         return offline_languages()
 

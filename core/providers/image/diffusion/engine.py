@@ -45,6 +45,9 @@ class DiffusersProvider:
     def __init__(self, options: DiffusionOptions) -> None:
         self._options = options
 
+    def close(self) -> None:
+        """Nothing to release: the loaded pipeline belongs to the process (`slot_for`)."""
+
     def models(self) -> list[str]:
         return [self._options.model_name]
 

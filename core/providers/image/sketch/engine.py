@@ -75,6 +75,9 @@ class SketchProvider:
     is_ai = False
     size_limits = SizeLimits(minimum=64, maximum=1536, multiple=8)
 
+    def close(self) -> None:
+        """Nothing to release: it draws in memory."""
+
     def models(self) -> list[str]:
         return [MODEL]
 

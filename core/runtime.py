@@ -1,4 +1,4 @@
-"""The process-wide services, built once on first use by the routes or by a page run."""
+"""The process-wide services, built once on first use by whichever face needs them first."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import threading
 
 from core.config import Settings
 from core.logs import configure_logging
-from core.services import Services, build_services
+from core.services import Services, start_services
 
 _lock = threading.Lock()
 _services: Services | None = None
@@ -18,5 +18,5 @@ def services() -> Services:
         if _services is None:
             settings = Settings()
             configure_logging(settings.log_level)
-            _services = build_services(settings)
+            _services = start_services(settings)
         return _services
