@@ -15,7 +15,8 @@ import threading
 import time
 
 from bench.stack import percentiles, production_stack
-from core.generation.chat import ChatStudio, ConversationState
+from core.generation.chat import ChatStudio
+from core.generation.chat_exchange import ConversationState
 from core.providers.chat.base import ChatMessage, ChatRequest
 from tests.support.fake_openai import FakeOpenAI, Reply, answer_events
 

@@ -22,7 +22,7 @@ from PIL import Image
 from sqlalchemy import insert
 
 from bench.stack import percentiles, production_stack
-from core.generation.pipeline import GenerationContext, GenerationSpec, ProducedMedia
+from core.generation.records import GenerationContext, GenerationSpec, ProducedMedia
 from core.modality import Modality
 from storage.db import transaction
 from storage.models import UsageEvent

@@ -38,7 +38,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from core.auth.passwords import PasswordHasher
 from core.config import Settings
-from core.generation.pipeline import GenerationRecord
+from core.generation.records import GenerationRecord
 from core.history import HistoryIndex, IndexEntry
 from core.modality import Modality
 from core.services import build_object_store

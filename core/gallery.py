@@ -9,13 +9,17 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.errors import NotFound
+from core.generation.status import Status
 from core.history import HistoryIndex, IndexEntry
 from core.modality import Modality
 from storage.db import transaction
@@ -96,19 +100,34 @@ class Gallery:
         return read_generation_file(self._store, self._own_row(user_id, generation_id), key)
 
     def delete(self, user_id: uuid.UUID, generation_id: uuid.UUID) -> None:
-        """Remove the media, the record, the index line and the row (failed ones too)."""
-        row = self._own_row(user_id, generation_id, any_status=True)
-        modality = Modality(row.modality)
-        # The index line goes first: from then on nothing points at the files being removed.
-        self._history.remove(user_id, modality, row.id, row.created_at.date())
-        for info in list(self._store.list_objects(row.s3_bucket, _request_folder(row))):
-            self._store.delete(row.s3_bucket, info.key)
+        self.delete_many(user_id, [generation_id])
+
+    def delete_many(self, user_id: uuid.UUID, generation_ids: Collection[uuid.UUID]) -> None:
+        """Remove the media, records, index lines and rows (failed ones too) of these
+        generations: every one of them is the user's, or nothing is removed."""
+        wanted = set(generation_ids)
+        with self._sessions() as db:
+            rows = db.scalars(
+                select(Generation).where(Generation.id.in_(wanted), Generation.user_id == user_id)
+            ).all()
+        if len(rows) != len(wanted):
+            raise NotFound(NOT_FOUND)
+        # The index lines go first: from then on nothing points at the files being removed.
+        by_day: dict[tuple[Modality, date], list[uuid.UUID]] = defaultdict(list)
+        for row in rows:
+            by_day[Modality(row.modality), row.created_at.date()].append(row.id)
+        for (modality, day), ids in by_day.items():
+            self._history.remove(user_id, modality, ids, day)
+        for row in rows:
+            for info in list(self._store.list_objects(row.s3_bucket, _request_folder(row))):
+                self._store.delete(row.s3_bucket, info.key)
         with transaction(self._sessions) as db:
             db.execute(
-                delete(Generation).where(Generation.id == row.id, Generation.user_id == user_id)
+                delete(Generation).where(Generation.id.in_(wanted), Generation.user_id == user_id)
             )
         log.info(
-            "generation deleted", extra={"generation_id": str(row.id), "user_id": str(user_id)}
+            "generations deleted",
+            extra={"generation_ids": sorted(map(str, wanted)), "user_id": str(user_id)},
         )
 
     def _signed_url(self, row: Generation) -> str | None:
@@ -123,7 +142,7 @@ class Gallery:
                     Generation.id == generation_id, Generation.user_id == user_id
                 )
             ).one_or_none()
-        if row is None or (row.status != "completed" and not any_status):
+        if row is None or (row.status != Status.COMPLETED and not any_status):
             raise NotFound(NOT_FOUND)
         return row
 

@@ -22,7 +22,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict, deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -30,6 +30,7 @@ from functools import lru_cache
 from typing import Any
 
 from core.errors import StorageUnavailable
+from core.generation.status import Status
 from core.modality import Modality
 from storage.objects import ObjectInfo, ObjectMissing, ObjectStore, VersionConflict
 
@@ -76,7 +77,7 @@ class IndexEntry:
             "id": str(self.id),
             "createdAt": self.created_at.isoformat(),
             "modality": self.modality.value,
-            "status": "completed",
+            "status": Status.COMPLETED,
             "provider": self.provider,
             "model": self.model,
             "prompt": self.prompt,
@@ -137,12 +138,17 @@ class HistoryIndex:
         self._rewrite(user_id, entry.modality, entry.created_at.date(), lambda body: body + line)
 
     def remove(
-        self, user_id: uuid.UUID, modality: Modality, entry_id: uuid.UUID, day: date
+        self, user_id: uuid.UUID, modality: Modality, entry_ids: Collection[uuid.UUID], day: date
     ) -> None:
-        marker = f'"id":"{entry_id}"'.encode()
+        """Drop the lines of these entries from one day file, in one rewrite."""
+        markers = [f'"id":"{entry_id}"'.encode() for entry_id in entry_ids]
 
         def without_entry(body: bytes) -> bytes:
-            return b"".join(line for line in body.splitlines(keepends=True) if marker not in line)
+            return b"".join(
+                line
+                for line in body.splitlines(keepends=True)
+                if not any(marker in line for marker in markers)
+            )
 
         self._rewrite(user_id, modality, day, without_entry)
 

@@ -7,9 +7,10 @@ from dataclasses import dataclass, field, replace
 
 import streamlit as st
 
-from core.generation.chat import ChatAnswer, ConversationState
+from core.generation.chat import ChatAnswer
+from core.generation.chat_exchange import ConversationState
+from core.runtime import services
 from ui.feedback import show_error, user_errors
-from ui.runtime import services
 from ui.session import current_account
 
 account = current_account()

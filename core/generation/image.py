@@ -12,9 +12,9 @@ from PIL import Image
 
 from core.avatars import Avatars
 from core.errors import InvalidInput
-from core.generation.pipeline import (
+from core.generation.pipeline import GenerationPipeline
+from core.generation.records import (
     GenerationContext,
-    GenerationPipeline,
     GenerationRecord,
     GenerationSpec,
     ProducedMedia,
@@ -24,6 +24,7 @@ from core.modality import Modality
 from core.providers.image.base import ImageProvider, ImageRequest
 from core.providers.image.checks import check_request, decode_reference
 from core.providers.image.decoding import decode_image, encode_png
+from core.providers.lookup import find_provider, require_model
 from storage.objects import ObjectStore
 
 THUMBNAIL_SIDE = 384
@@ -68,17 +69,13 @@ class ImageStudio:
         self._presign_ttl = presign_ttl_seconds
 
     def provider(self, name: str) -> ImageProvider:
-        try:
-            return self.providers[name]
-        except KeyError:
-            raise InvalidInput(f"There is no image engine called {name!r}.") from None
+        return find_provider(self.providers, name, kind="image engine")
 
     def generate(
         self, user_id: uuid.UUID, order: ImageOrder, *, progress: Progress | None = None
     ) -> GenerationRecord:
         provider = self.provider(order.provider)
-        if order.model not in provider.models():
-            raise InvalidInput(f"{provider.label} has no model called {order.model!r}.")
+        require_model(provider, order.model)
         if order.seed is not None and not 0 <= order.seed <= MAX_SEED:
             raise InvalidInput(f"The seed must be a whole number from 0 to {MAX_SEED}.")
         seed = secrets.randbelow(MAX_SEED + 1) if order.seed is None else order.seed

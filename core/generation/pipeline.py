@@ -15,136 +15,33 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime
-from decimal import Decimal
-from typing import Any
+from typing import Any, NoReturn
 
-from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.errors import AtelierError
-from core.generation.status import Status, usage_event_type
+from core.generation.records import (
+    UNEXPECTED_FAILURE,
+    GenerationContext,
+    GenerationFailed,
+    GenerationRecord,
+    GenerationSpec,
+    ProducedMedia,
+    Progress,
+)
+from core.generation.rows import insert_generation_row, mark_generation_failed
+from core.generation.status import Status
 from core.history import HistoryIndex, IndexEntry, request_prefix
 from core.modality import Modality
 from storage.db import transaction
-from storage.models import Generation, UsageEvent
 from storage.objects import ObjectStore
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[str], None]
 # Refuses a generation before it starts (limits and quotas) by raising an AtelierError.
 Admission = Callable[[uuid.UUID, Modality], None]
-
-
-@dataclass(frozen=True)
-class GenerationSpec:
-    """What the user asked for, already validated."""
-
-    modality: Modality
-    provider: str
-    model: str
-    prompt: str
-    # Written as input.json and kept in the index line, so the settings can be replayed.
-    params: dict[str, Any]
-    language: str | None = None
-    voice: str | None = None
-    conversation_id: uuid.UUID | None = None
-
-
-@dataclass(frozen=True)
-class GenerationContext:
-    """Where this generation's files go, for producers that keep inputs of their own."""
-
-    id: uuid.UUID
-    bucket: str
-    prefix: str
-
-
-@dataclass(frozen=True)
-class ProducedMedia:
-    """What a provider made, plus the facts worth counting."""
-
-    data: bytes
-    # Path inside the request folder, e.g. "image/original.png" or "audio/output.mp3".
-    name: str
-    content_type: str
-    meta: dict[str, Any] = field(default_factory=dict)
-    # The model that really answered, when it differs from the one asked for.
-    model: str | None = None
-    duration_seconds: float | None = None
-    tokens_in: int | None = None
-    tokens_out: int | None = None
-    time_to_first_token_ms: int | None = None
-    cost_usd: Decimal = Decimal(0)
-    # Units for analytics: images made, seconds of audio, or output tokens.
-    usage_quantity: Decimal = Decimal(1)
-    # A small preview for the gallery (WebP), stored next to the media.
-    thumbnail: bytes | None = None
-
-
-@dataclass(frozen=True)
-class GenerationRecord:
-    """record.json: the seed's response shape (id, status, s3 keys, meta) with the input."""
-
-    id: uuid.UUID
-    user_id: uuid.UUID
-    modality: Modality
-    status: str
-    provider: str
-    model: str
-    prompt: str
-    params: dict[str, Any]
-    created_at: datetime
-    bucket: str
-    input_key: str
-    record_key: str
-    media_key: str | None = None
-    thumbnail_key: str | None = None
-    content_type: str | None = None
-    completed_at: datetime | None = None
-    latency_ms: int | None = None
-    size_bytes: int | None = None
-    meta: dict[str, Any] = field(default_factory=dict)
-    error: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": str(self.id),
-            "userId": str(self.user_id),
-            "modality": self.modality.value,
-            "status": self.status,
-            "createdAt": self.created_at.isoformat(),
-            "completedAt": self.completed_at.isoformat() if self.completed_at else None,
-            "prompt": self.prompt,
-            "input": self.params,
-            "s3": {
-                "bucket": self.bucket,
-                "input": self.input_key,
-                "record": self.record_key,
-                "media": self.media_key,
-                "thumbnail": self.thumbnail_key,
-            },
-            "meta": {
-                "provider": self.provider,
-                "model": self.model,
-                "latencyMs": self.latency_ms,
-                "contentType": self.content_type,
-                "sizeBytes": self.size_bytes,
-                **self.meta,
-            },
-            "error": self.error,
-        }
-
-
-class GenerationFailed(AtelierError):
-    def __init__(self, message: str, record: GenerationRecord) -> None:
-        self.record = record
-        super().__init__(message)
-
-
-UNEXPECTED_FAILURE = "The generation failed unexpectedly. It has been logged; please try again."
 
 
 class GenerationPipeline:
@@ -174,25 +71,49 @@ class GenerationPipeline:
         spec: GenerationSpec,
         produce: Callable[[GenerationContext], ProducedMedia],
         *,
+        generation_id: uuid.UUID | None = None,
         progress: Progress | None = None,
-        admitted: bool = False,
     ) -> GenerationRecord:
-        """Make one generation and keep it; raise `GenerationFailed` after recording a failure.
+        """Admit, make one generation and keep it; raise `GenerationFailed` after recording a
+        failure. A generation refused by the limits leaves nothing behind.
 
-        A generation refused by `admit` leaves nothing behind. Callers that must know before
-        they write anything of their own call `admit` first and pass `admitted=True`.
+        `generation_id` is the caller's when the same work may be attempted again (a queued job
+        delivered twice keeps one id); a new one is drawn otherwise.
         """
-        if not admitted:
-            self.admit(user_id, spec.modality)
+        self._admit(user_id, spec.modality)
         say = progress or (lambda _message: None)
-        generation_id = uuid.uuid4()
+        record = self._new_record(user_id, spec, generation_id or uuid.uuid4())
+        # input.json does not depend on the result: write it while the provider works.
+        input_written = self._pool.submit(
+            self._put_json, record.bucket, record.input_key, spec.params
+        )
+
+        say(f"Generating with {spec.provider} · {spec.model}…")
+        started = time.perf_counter()
+        try:
+            produced = produce(GenerationContext(record.id, record.bucket, _prefix(record)))
+        except AtelierError as error:
+            self._fail(record, spec, input_written, str(error), started)
+        except Exception:
+            log.exception("provider crashed", extra={"generation_id": str(record.id)})
+            self._fail(record, spec, input_written, UNEXPECTED_FAILURE, started)
+
+        say("Saving to your history…")
+        record = self._completed(record, produced, _elapsed_ms(started))
+        self._store_files(record, spec, produced, input_written, started)
+        self._index_and_count(record, spec, produced, started)
+        return record
+
+    def _new_record(
+        self, user_id: uuid.UUID, spec: GenerationSpec, generation_id: uuid.UUID
+    ) -> GenerationRecord:
         created_at = self._now()
         prefix = request_prefix(generation_id, created_at)
-        record = GenerationRecord(
+        return GenerationRecord(
             id=generation_id,
             user_id=user_id,
             modality=spec.modality,
-            status="running",
+            status=Status.RUNNING,
             provider=spec.provider,
             model=spec.model,
             prompt=spec.prompt,
@@ -202,27 +123,15 @@ class GenerationPipeline:
             input_key=prefix + "input.json",
             record_key=prefix + "record.json",
         )
-        # input.json does not depend on the result: write it while the provider works.
-        input_written = self._pool.submit(
-            self._put_json, record.bucket, record.input_key, spec.params
-        )
 
-        say(f"Generating with {spec.provider} · {spec.model}…")
-        started = time.perf_counter()
-        try:
-            produced = produce(GenerationContext(generation_id, record.bucket, prefix))
-        except AtelierError as error:
-            return self._fail(record, spec, input_written, str(error), started)
-        except Exception:
-            log.exception("provider crashed", extra={"generation_id": str(generation_id)})
-            return self._fail(record, spec, input_written, UNEXPECTED_FAILURE, started)
-        latency_ms = _elapsed_ms(started)
-
-        say("Saving to your history…")
-        record = replace(
+    def _completed(
+        self, record: GenerationRecord, produced: ProducedMedia, latency_ms: int
+    ) -> GenerationRecord:
+        prefix = _prefix(record)
+        return replace(
             record,
             status=Status.COMPLETED,
-            model=produced.model or spec.model,
+            model=produced.model or record.model,
             media_key=prefix + produced.name,
             thumbnail_key=_thumbnail_key(prefix, produced),
             content_type=produced.content_type,
@@ -231,6 +140,16 @@ class GenerationPipeline:
             size_bytes=len(produced.data),
             meta=produced.meta,
         )
+
+    def _store_files(
+        self,
+        record: GenerationRecord,
+        spec: GenerationSpec,
+        produced: ProducedMedia,
+        input_written: Future[str],
+        started: float,
+    ) -> None:
+        """The media, its thumbnail and record.json, in parallel with the pending input.json."""
         writes = [
             input_written,
             self._pool.submit(
@@ -255,33 +174,36 @@ class GenerationPipeline:
         try:
             _wait_all(*writes)
         except Exception as error:
-            log.exception("could not store generation", extra={"generation_id": str(generation_id)})
+            log.exception("could not store generation", extra={"generation_id": str(record.id)})
             self._delete_media_quietly(record)
-            message = str(error) if isinstance(error, AtelierError) else UNEXPECTED_FAILURE
-            return self._fail(record, spec, None, message, started)
+            self._fail(record, spec, None, _plain(error), started)
 
-        # The media and record exist: now the index line and the row may point at them.
-        index_written = self._pool.submit(self._history.append, user_id, _index_entry(record))
+    def _index_and_count(
+        self,
+        record: GenerationRecord,
+        spec: GenerationSpec,
+        produced: ProducedMedia,
+        started: float,
+    ) -> None:
+        """The media and record exist: now the index line and the row may point at them."""
+        index_written = self._pool.submit(
+            self._history.append, record.user_id, _index_entry(record)
+        )
         row_written = self._pool.submit(self._insert_row, record, spec, produced)
         try:
             index_written.result()
         except Exception as error:
-            log.exception("could not index generation", extra={"generation_id": str(generation_id)})
+            log.exception("could not index generation", extra={"generation_id": str(record.id)})
             _wait_all(row_written, quiet=True)
             self._delete_media_quietly(record)
-            message = str(error) if isinstance(error, AtelierError) else UNEXPECTED_FAILURE
-            return self._fail(record, spec, None, message, started, row_exists=True)
+            self._fail(record, spec, None, _plain(error), started, row_exists=True)
         try:
             row_written.result()
         except Exception:
             # The user has their result and it is in their history; only the counts miss it.
             log.exception(
-                "could not record generation row", extra={"generation_id": str(generation_id)}
+                "could not record generation row", extra={"generation_id": str(record.id)}
             )
-        return record
-
-    def admit(self, user_id: uuid.UUID, modality: Modality) -> None:
-        self._admit(user_id, modality)
 
     def _fail(
         self,
@@ -292,7 +214,7 @@ class GenerationPipeline:
         started: float,
         *,
         row_exists: bool = False,
-    ) -> GenerationRecord:
+    ) -> NoReturn:
         failed = replace(
             record,
             status=Status.FAILED,
@@ -332,69 +254,11 @@ class GenerationPipeline:
         self, record: GenerationRecord, spec: GenerationSpec, produced: ProducedMedia | None
     ) -> None:
         with transaction(self._sessions) as db:
-            db.add(
-                Generation(
-                    id=record.id,
-                    user_id=record.user_id,
-                    modality=record.modality.value,
-                    provider=record.provider,
-                    model=record.model,
-                    status=record.status,
-                    prompt=record.prompt,
-                    language=spec.language,
-                    voice=spec.voice,
-                    s3_bucket=record.bucket,
-                    input_key=record.input_key,
-                    record_key=record.record_key,
-                    media_key=record.media_key,
-                    content_type=record.content_type,
-                    latency_ms=record.latency_ms,
-                    size_bytes=record.size_bytes,
-                    duration_seconds=_decimal(produced.duration_seconds) if produced else None,
-                    tokens_in=produced.tokens_in if produced else None,
-                    tokens_out=produced.tokens_out if produced else None,
-                    time_to_first_token_ms=produced.time_to_first_token_ms if produced else None,
-                    cost_usd=produced.cost_usd if produced else Decimal(0),
-                    error=record.error,
-                    created_at=record.created_at,
-                    completed_at=record.completed_at,
-                    meta={"params": record.params, **record.meta},
-                    conversation_id=spec.conversation_id,
-                )
-            )
-            # The generation row must exist before the event that points at it.
-            db.flush()
-            db.add(
-                UsageEvent(
-                    user_id=record.user_id,
-                    generation_id=record.id,
-                    event_type=usage_event_type(record.status),
-                    modality=record.modality.value,
-                    provider=record.provider,
-                    model=record.model,
-                    quantity=produced.usage_quantity if produced else Decimal(0),
-                    cost_usd=produced.cost_usd if produced else Decimal(0),
-                    created_at=record.completed_at or record.created_at,
-                    meta={"latency_ms": record.latency_ms},
-                )
-            )
+            insert_generation_row(db, record, spec, produced)
 
     def _mark_row_failed(self, record: GenerationRecord) -> None:
         with transaction(self._sessions) as db:
-            db.execute(
-                update(Generation)
-                .where(Generation.id == record.id)
-                .values(status=Status.FAILED, error=record.error, media_key=None)
-            )
-            db.execute(
-                update(UsageEvent)
-                .where(UsageEvent.generation_id == record.id)
-                .values(
-                    event_type=usage_event_type(Status.FAILED),
-                    quantity=Decimal(0),
-                    cost_usd=Decimal(0),
-                )
-            )
+            mark_generation_failed(db, record)
 
     def _delete_media_quietly(self, record: GenerationRecord) -> None:
         for key in (record.media_key, record.thumbnail_key):
@@ -407,6 +271,14 @@ class GenerationPipeline:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
+
+
+def _prefix(record: GenerationRecord) -> str:
+    return request_prefix(record.id, record.created_at)
+
+
+def _plain(error: Exception) -> str:
+    return str(error) if isinstance(error, AtelierError) else UNEXPECTED_FAILURE
 
 
 def _thumbnail_key(prefix: str, produced: ProducedMedia) -> str | None:
@@ -443,7 +315,3 @@ def _wait_all(*futures: Future[Any], quiet: bool = False) -> None:
 
 def _elapsed_ms(started: float) -> int:
     return round((time.perf_counter() - started) * 1000)
-
-
-def _decimal(value: float | None) -> Decimal | None:
-    return None if value is None else Decimal(str(round(value, 2)))

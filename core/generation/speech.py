@@ -7,15 +7,16 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from core.errors import InvalidInput
-from core.generation.pipeline import (
+from core.generation.pipeline import GenerationPipeline
+from core.generation.records import (
     GenerationContext,
-    GenerationPipeline,
     GenerationRecord,
     GenerationSpec,
     ProducedMedia,
     Progress,
 )
 from core.modality import Modality
+from core.providers.lookup import find_provider
 from core.providers.speech.base import SpeechProvider, SpeechRequest
 
 
@@ -40,10 +41,7 @@ class SpeechStudio:
         self.default_provider = default_provider
 
     def provider(self, name: str) -> SpeechProvider:
-        try:
-            return self.providers[name]
-        except KeyError:
-            raise InvalidInput(f"There is no speech provider called {name!r}.") from None
+        return find_provider(self.providers, name, kind="speech provider")
 
     def synthesize(
         self, user_id: uuid.UUID, order: SpeechOrder, *, progress: Progress | None = None

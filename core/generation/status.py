@@ -1,4 +1,4 @@
-"""How a kept generation ended, and the usage event that counts it."""
+"""Where a piece of work stands (seed 003's states), and the usage event that counts it."""
 
 from __future__ import annotations
 
@@ -6,12 +6,16 @@ from enum import StrEnum
 
 
 class Status(StrEnum):
-    """The outcome written to its row and record.json ("running" only exists in memory)."""
+    """A generation's (and later a job's) state. Rows and record.json only hold the two
+    outcomes today; the others are for work that is queued or still running."""
 
+    PENDING = "pending"
+    RUNNING = "running"
     COMPLETED = "completed"
     FAILED = "failed"
+    CANCELLED = "cancelled"
 
 
-def usage_event_type(status: str) -> str:
+def usage_event_type(status: Status) -> str:
     """The `usage_events.event_type` of a generation that ended with `status`."""
-    return f"generation.{status}"
+    return f"generation.{status.value}"

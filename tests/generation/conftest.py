@@ -6,7 +6,7 @@ import uuid
 import pytest
 from PIL import Image
 
-from core.generation.pipeline import GenerationContext, GenerationSpec, ProducedMedia
+from core.generation.records import GenerationContext, GenerationSpec, ProducedMedia
 from core.modality import Modality
 from core.services import Services
 

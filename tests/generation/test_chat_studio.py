@@ -14,10 +14,11 @@ import pytest
 from sqlalchemy import func, select
 
 from core.errors import InvalidInput, NotFound
-from core.generation.chat import ChatAnswer, ConversationState
-from core.generation.pipeline import GenerationFailed
+from core.generation.chat import ChatAnswer
+from core.generation.chat_exchange import ConversationState
+from core.generation.records import GenerationFailed
 from core.modality import Modality
-from core.services import Services, build_services
+from core.services import Services, start_services
 from storage.models import Conversation, Generation
 from tests.support.clock import FakeClock
 from tests.support.fake_openai import FakeOpenAI, Reply, answer_events, error_reply
@@ -45,7 +46,7 @@ def app(
         chat_api_price_output_per_million_tokens=Decimal("10"),
         local_chat_max_tokens=16,
     )
-    built = build_services(settings, now=clock)  # type: ignore[arg-type]
+    built = start_services(settings, now=clock)  # type: ignore[arg-type]
     yield built
     built.close()
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from core.errors import NotFound
-from core.generation.pipeline import GenerationRecord
+from core.generation.records import GenerationRecord
 from core.history import index_key
 from core.modality import Modality
 from core.services import Services

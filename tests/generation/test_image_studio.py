@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 
 from core.errors import InvalidInput
 from core.generation.image import ImageOrder
-from core.generation.pipeline import GenerationFailed
-from core.services import Services, build_services
+from core.generation.records import GenerationFailed
+from core.services import Services, start_services
 from storage.models import Generation
 from tests.support.clock import FakeClock
 from tests.support.fake_pollinations import FakePollinations, Reply
@@ -141,7 +141,7 @@ def with_pollinations(
         image_pollinations_retry_attempts=2,
         data_dir=services.settings.data_dir,
     )
-    built = build_services(settings, now=clock)
+    built = start_services(settings, now=clock)
     yield built
     built.close()
 

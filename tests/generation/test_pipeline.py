@@ -13,12 +13,8 @@ import pytest
 from sqlalchemy import func, select
 
 from core.errors import ProviderError, StorageUnavailable
-from core.generation.pipeline import (
-    GenerationContext,
-    GenerationFailed,
-    GenerationPipeline,
-    ProducedMedia,
-)
+from core.generation.pipeline import GenerationPipeline
+from core.generation.records import GenerationContext, GenerationFailed, ProducedMedia
 from core.history import HistoryIndex, IndexEntry, index_key
 from core.modality import Modality
 from core.services import Services
@@ -97,6 +93,22 @@ def test_a_completed_generation_is_kept_everywhere(services: Services, user_id: 
         1,
     )
     assert steps == ["Generating with test-painter · flat…", "Saving to your history…"]
+
+
+def test_a_generation_keeps_the_id_its_caller_gives(services: Services, user_id: uuid.UUID) -> None:
+    chosen = uuid.uuid4()
+    seen: list[uuid.UUID] = []
+
+    def produce(context: GenerationContext) -> ProducedMedia:
+        seen.append(context.id)
+        return made_image(context)
+
+    record = services.pipeline.run(user_id, image_spec(), produce, generation_id=chosen)
+
+    assert record.id == chosen and seen == [chosen]
+    assert f"/{chosen}/" in record.record_key
+    assert [row.id for row in _rows(services)] == [chosen]
+    assert [line["id"] for line in _index_lines(services, user_id)] == [str(chosen)]
 
 
 def test_a_provider_error_leaves_a_failed_record_and_row_and_no_index_line(
