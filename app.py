@@ -1,9 +1,10 @@
 """Atelier's entry point: `streamlit run app.py`.
 
-Streamlit finds the `st.App` below and serves it: the pages plus our HTTP routes (refresh
-cookie, /healthz). The script it runs on every rerun is `ui/main.py`, the page router. It lives
-outside this folder on purpose: Streamlit treats a `pages/` folder next to the running script as
-a legacy multipage app for the first run of each process, which would bypass the router.
+Streamlit finds the `st.App` below and serves it: the pages, our HTTP routes (refresh cookie,
+/healthz) and the API (`api/`: the seeds' REST contract, the OpenAI-compatible /v1, /api/docs).
+The script it runs on every rerun is `ui/main.py`, the page router. It lives outside this folder
+on purpose: Streamlit treats a `pages/` folder next to the running script as a legacy multipage
+app for the first run of each process, which would bypass the router.
 """
 
 from collections.abc import AsyncIterator
@@ -13,6 +14,9 @@ from pathlib import Path
 import streamlit as st
 from starlette.concurrency import run_in_threadpool
 
+from api.app import create_api
+from api.mount import ApiRoute
+from core.config import Settings
 from core.runtime import services
 from ui.feedback import on_script_error
 from ui.routes import ROUTES
@@ -28,4 +32,9 @@ async def _start(_app: st.App) -> AsyncIterator[None]:
     yield
 
 
-app = st.App(ROUTER_SCRIPT, routes=ROUTES, lifespan=_start, on_script_error=on_script_error)
+app = st.App(
+    ROUTER_SCRIPT,
+    routes=[*ROUTES, ApiRoute(create_api(Settings()))],
+    lifespan=_start,
+    on_script_error=on_script_error,
+)

@@ -93,6 +93,17 @@ class Settings(BaseSettings):
     limit_daily_speech_admin: int = Field(default=0, ge=0)
     limit_daily_chat_admin: int = Field(default=0, ge=0)
 
+    # --- the HTTP API (seeds' REST contract and the OpenAI-compatible /v1) ---
+    # Comma-separated origins allowed to call the API from a browser; empty = same origin only.
+    cors_origins: str = ""
+    # Largest request body the API reads (an uploaded photo is the largest thing it takes).
+    api_max_body_bytes: int = Field(default=15 * 1024 * 1024, ge=1024)
+    # Seeds 000/001 let anyone generate without an account; off unless you turn it on.
+    anonymous_generation: bool = False
+    # Seed 002's limits for anonymous generation (per client IP) and for admin endpoints.
+    limit_anonymous_generations_per_minute: int = Field(default=2, ge=1)
+    limit_admin_requests_per_minute: int = Field(default=100, ge=1)
+
     # --- speech providers ---
     # "offline" (piper, Kokoro, espeak-ng on this machine) or "gtts" (Google, needs the internet).
     speech_default_provider: Literal["offline", "gtts"] = "offline"
@@ -202,6 +213,10 @@ class Settings(BaseSettings):
             Modality.SPEECH: self.s3_bucket_speech,
             Modality.CHAT: self.s3_bucket_chat,
         }[modality]
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
 
     @property
     def buckets(self) -> list[str]:

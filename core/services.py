@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.admin.console import AdminConsole
 from core.analytics import Analytics
 from core.auth.account import Role
+from core.auth.api_keys import ApiKeys
 from core.auth.passwords import PasswordHasher
 from core.auth.rate_limit import RateLimiter, RedisRateLimiter, SqlRateLimiter
 from core.auth.service import AuthLimits, AuthService
@@ -50,6 +51,7 @@ class Services:
     db: sessionmaker[Session]
     objects: ObjectStore
     auth: AuthService
+    api_keys: ApiKeys
     history: HistoryIndex
     pipeline: GenerationPipeline
     gallery: Gallery
@@ -218,6 +220,7 @@ def build_services(settings: Settings, *, now: Callable[[], datetime] = utcnow) 
         db=db,
         objects=objects,
         auth=auth,
+        api_keys=ApiKeys(db, now=now),
         history=history,
         pipeline=pipeline,
         gallery=gallery,

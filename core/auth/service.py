@@ -140,6 +140,8 @@ class AuthService:
         )
 
     def redeem_handoff(self, code: str) -> str:
+        """The refresh token itself: the browser gets it as a cookie (at /api/session), an API
+        client in the body of its login or refresh answer."""
         return self._refresh.redeem(code)
 
     def authenticate(self, access_token: str) -> Authenticated:

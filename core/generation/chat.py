@@ -24,7 +24,13 @@ from core.gallery import Gallery
 from core.generation.chat_exchange import ConversationState, Exchange, messages_from
 from core.generation.chat_stream import Ending, stream_answer
 from core.generation.pipeline import GenerationPipeline
-from core.generation.records import GenerationContext, GenerationRecord, ProducedMedia, Progress
+from core.generation.records import (
+    GenerationContext,
+    GenerationRecord,
+    ProducedMedia,
+    Progress,
+    Source,
+)
 from core.generation.status import Status
 from core.providers.chat.base import ChatMessage, ChatProvider
 from core.providers.lookup import find_provider, require_model
@@ -146,6 +152,7 @@ class ChatStudio:
         on_text: Callable[[str], None],
         cancel: threading.Event,
         progress: Progress | None = None,
+        source: Source = Source.UI,
     ) -> tuple[ConversationState, ChatAnswer]:
         """Stream an answer to `message` through `on_text`, keep the exchange, return both."""
         message = message.strip()
@@ -195,7 +202,7 @@ class ChatStudio:
             )
 
         record = self._pipeline.run(
-            user_id, exchange.spec(provider.name), produce, progress=progress
+            user_id, exchange.spec(provider.name, source), produce, progress=progress
         )
         with transaction(self._sessions) as db:
             db.execute(

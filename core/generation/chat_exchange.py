@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.generation.chat_stream import StreamedAnswer
-from core.generation.records import GenerationSpec
+from core.generation.records import GenerationSpec, Source
 from core.modality import Modality
 from core.providers.chat.base import ChatMessage, ChatRequest
 
@@ -46,7 +46,7 @@ class Exchange:
             messages=[*system, *self.asked], model=state.model, temperature=state.temperature
         )
 
-    def spec(self, provider: str) -> GenerationSpec:
+    def spec(self, provider: str, source: Source) -> GenerationSpec:
         state = self.state
         return GenerationSpec(
             modality=Modality.CHAT,
@@ -63,6 +63,7 @@ class Exchange:
                 "turn": len(self.asked) // 2 + 1,
             },
             conversation_id=state.id,
+            source=source,
         )
 
     def answered(self, answer: StreamedAnswer) -> StreamedAnswer:

@@ -19,6 +19,7 @@ from core.generation.records import (
     GenerationSpec,
     ProducedMedia,
     Progress,
+    Source,
 )
 from core.modality import Modality
 from core.providers.image.base import ImageProvider, ImageRequest
@@ -48,6 +49,7 @@ class ImageOrder:
     reference: ReferenceSource | None = None
     # The uploaded file when `reference == "upload"` (PNG, JPEG or WebP).
     upload: bytes | None = None
+    source: Source = Source.UI
 
 
 class ImageStudio:
@@ -106,6 +108,7 @@ class ImageStudio:
                 "provider": provider.name,
                 "reference": order.reference,
             },
+            source=order.source,
         )
 
         def produce(context: GenerationContext) -> ProducedMedia:

@@ -122,6 +122,7 @@ class GenerationPipeline:
             bucket=self._bucket_for(spec.modality),
             input_key=prefix + "input.json",
             record_key=prefix + "record.json",
+            meta={"source": spec.source.value},
         )
 
     def _completed(
@@ -138,7 +139,7 @@ class GenerationPipeline:
             completed_at=self._now(),
             latency_ms=latency_ms,
             size_bytes=len(produced.data),
-            meta=produced.meta,
+            meta={**record.meta, **produced.meta},
         )
 
     def _store_files(

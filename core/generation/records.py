@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from core.errors import AtelierError
@@ -15,6 +16,13 @@ from core.generation.status import Status
 from core.modality import Modality
 
 Progress = Callable[[str], None]
+
+
+class Source(StrEnum):
+    """Which face asked for a generation; kept in its record so the Gallery can say so."""
+
+    UI = "ui"
+    API = "api"
 
 
 @dataclass(frozen=True)
@@ -30,6 +38,7 @@ class GenerationSpec:
     language: str | None = None
     voice: str | None = None
     conversation_id: uuid.UUID | None = None
+    source: Source = Source.UI
 
 
 @dataclass(frozen=True)

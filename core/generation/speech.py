@@ -14,6 +14,7 @@ from core.generation.records import (
     GenerationSpec,
     ProducedMedia,
     Progress,
+    Source,
 )
 from core.modality import Modality
 from core.providers.lookup import find_provider
@@ -26,6 +27,7 @@ class SpeechOrder:
     language: str
     slow: bool
     provider: str
+    source: Source = Source.UI
 
 
 class SpeechStudio:
@@ -67,6 +69,7 @@ class SpeechStudio:
             },
             language=order.language,
             voice=order.language,
+            source=order.source,
         )
 
         def produce(_context: GenerationContext) -> ProducedMedia:

@@ -1,0 +1,1 @@
+"""One router per area, each thin: parse, call `core`, serialise."""
