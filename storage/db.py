@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
 
+_READ_ONLY = "atelier_read_only"
+
 
 def create_db_engine(url: str, *, pool_size: int = 10) -> Engine:
     parsed = make_url(url)
@@ -49,7 +51,10 @@ def _create_sqlite_engine(url: str, database: str | None) -> Engine:
         # SQLite has one writer. A deferred transaction that later writes can fail at once with
         # "database is locked" instead of waiting; taking the write lock up front makes
         # concurrent requests queue on busy_timeout and makes read-then-write steps atomic.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Sessions that only read (see `reading`) need no lock: in WAL mode they see a
+        # consistent snapshot without waiting for, or holding up, anyone.
+        read_only = connection.get_execution_options().get(_READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -62,6 +67,15 @@ def create_session_factory(engine: Engine) -> sessionmaker[Session]:
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A session whose work is committed on success and rolled back on any error."""
     with factory() as session, session.begin():
+        yield session
+
+
+@contextmanager
+def reading(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session for reads only, e.g. the session check every page run makes: on SQLite it
+    does not queue behind writers. Writing through it is a mistake SQLite may refuse."""
+    with factory() as session:
+        session.connection(execution_options={_READ_ONLY: True})
         yield session
 
 
