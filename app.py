@@ -18,10 +18,13 @@ from api.app import create_api
 from api.mount import ApiRoute
 from core.config import Settings
 from core.runtime import services
+from ui import server_socket
 from ui.feedback import on_script_error
 from ui.routes import ROUTES
 
 ROUTER_SCRIPT = Path(__file__).resolve().parent / "ui" / "main.py"
+
+server_socket.disable_nagle_on_listeners()
 
 
 @asynccontextmanager
