@@ -24,6 +24,26 @@ log = logging.getLogger(__name__)
 _DESCRIPTORS = Path("/proc/self/fd")
 
 
+def _set_nodelay_if_listening(fd: int) -> bool:
+    # A duplicate refers to the same socket and is closed here whatever happens: a leaked
+    # duplicate would keep the socket (or a pipe) open after its owner closes it.
+    duplicate = os.dup(fd)
+    try:
+        sock = socket.socket(fileno=duplicate)
+    except OSError:
+        os.close(duplicate)
+        raise
+    with sock:
+        if (
+            sock.family not in (socket.AF_INET, socket.AF_INET6)
+            or sock.type != socket.SOCK_STREAM
+            or not sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN)
+        ):
+            return False
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return True
+
+
 def disable_nagle_on_listeners() -> int:
     """Set TCP_NODELAY on every listening TCP socket of this process; returns how many."""
     if not _DESCRIPTORS.is_dir():  # not Linux: nothing to find, and nothing inherited
@@ -31,15 +51,9 @@ def disable_nagle_on_listeners() -> int:
     changed = 0
     for entry in _DESCRIPTORS.iterdir():
         with contextlib.suppress(OSError, ValueError):
-            fd = int(entry.name)
-            # A duplicate descriptor refers to the same socket; closing it leaves the original.
-            with socket.socket(fileno=os.dup(fd)) as sock:
-                if (
-                    sock.family in (socket.AF_INET, socket.AF_INET6)
-                    and sock.type == socket.SOCK_STREAM
-                    and sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN)
-                ):
-                    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                    changed += 1
+            if not str(entry.readlink()).startswith("socket:"):
+                continue
+            if _set_nodelay_if_listening(int(entry.name)):
+                changed += 1
     log.debug("TCP_NODELAY set on listening sockets", extra={"count": changed})
     return changed

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 
 from ui.server_socket import disable_nagle_on_listeners
+
+_DESCRIPTORS = Path("/proc/self/fd")
 
 
 def _nodelay(sock: socket.socket) -> int:
@@ -17,8 +20,12 @@ def test_listening_sockets_and_their_connections_get_tcp_nodelay() -> None:
         listener.bind(("127.0.0.1", 0))
         listener.listen()
         assert _nodelay(listener) == 0
+        open_before = len(list(_DESCRIPTORS.iterdir()))
 
         assert disable_nagle_on_listeners() >= 1
+
+        # Nothing left open behind: a leaked duplicate of a pipe keeps its reader waiting.
+        assert len(list(_DESCRIPTORS.iterdir())) == open_before
 
         assert _nodelay(listener) != 0
         assert _nodelay(idle) == 0
