@@ -73,3 +73,27 @@ def client_ip(request: Request) -> str | None:
 
 
 ClientIp = Annotated[str | None, Depends(client_ip)]
+
+
+def generating_account(app: ServicesDep, account: OptionalAccount, ip: ClientIp) -> Account:
+    """Who a generation belongs to: the caller, or, with no credential and
+    ANONYMOUS_GENERATION on (seeds 000/001), the anonymous owner, counted per client IP."""
+    if account is not None:
+        return account
+    if not app.anonymous.enabled:
+        raise AuthenticationFailed(SIGN_IN_FIRST)
+    return app.anonymous.admit(ip)
+
+
+def reading_account(app: ServicesDep, account: OptionalAccount) -> Account:
+    """Whose generations a read may see: the caller's, or with no credential (anonymous
+    generation on) the anonymous owner's, which anyone holding an id may read, as in seed 000."""
+    if account is not None:
+        return account
+    if not app.anonymous.enabled:
+        raise AuthenticationFailed(SIGN_IN_FIRST)
+    return app.anonymous.owner()
+
+
+GeneratingAccount = Annotated[Account, Depends(generating_account)]
+ReadingAccount = Annotated[Account, Depends(reading_account)]

@@ -6,7 +6,10 @@ only when one of the API's routes matches it, and leaves everything else to Stre
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
+from starlette.datastructures import URLPath
 from starlette.routing import BaseRoute, Match
 from starlette.types import Receive, Scope, Send
 
@@ -24,6 +27,10 @@ class ApiRoute(BaseRoute):
             if match is not Match.NONE:
                 return Match.FULL, {}
         return Match.NONE, {}
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
+        # `request.url_for` asks the outer app's routes, so it finds the API's through here.
+        return self._api.router.url_path_for(name, **path_params)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self._api(scope, receive, send)

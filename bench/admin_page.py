@@ -28,6 +28,7 @@ from bench.stack import percentiles
 from core.admin.console import AdminConsole
 from core.admin.generations import GenerationFilter, SortOrder
 from core.auth.account import Account, Role
+from core.auth.rate_limit import SqlRateLimiter
 from core.auth.sessions import RefreshSessions
 from core.generation.status import Status
 from core.modality import Modality
@@ -84,6 +85,8 @@ def _measure(engine: Engine, workdir: Path, arguments: argparse.Namespace) -> di
         LocalObjectStore(workdir / "objects"),
         refresh=RefreshSessions(sessions, ttl_days=30, handoff_ttl_seconds=60, now=utcnow),
         presign_ttl_seconds=60,
+        limiter=SqlRateLimiter(sessions, utcnow),
+        requests_per_minute=100,
         now=utcnow,
     )
     with engine.connect() as connection:

@@ -39,6 +39,12 @@ class GalleryPage:
 
 
 @dataclass(frozen=True)
+class MediaFile:
+    data: bytes
+    content_type: str
+
+
+@dataclass(frozen=True)
 class GalleryItem:
     entry: IndexEntry
     record: dict[str, Any]
@@ -84,8 +90,11 @@ class Gallery:
             entries.append(entry)
         return GalleryPage(entries, None)
 
-    def open(self, user_id: uuid.UUID, generation_id: uuid.UUID) -> GalleryItem:
-        row = self._own_row(user_id, generation_id)
+    def open(
+        self, user_id: uuid.UUID, generation_id: uuid.UUID, *, modality: Modality | None = None
+    ) -> GalleryItem:
+        """One of the user's completed generations; of `modality` only, when given."""
+        row = self._own_row(user_id, generation_id, modality=modality)
         record = read_record(self._store, row)
         if record is None:
             raise NotFound(NOT_FOUND)
@@ -94,6 +103,17 @@ class Gallery:
     def signed_url(self, user_id: uuid.UUID, generation_id: uuid.UUID) -> str | None:
         """A time-limited link to the media, when the object store can sign one."""
         return self._signed_url(self._own_row(user_id, generation_id))
+
+    def download(
+        self, user_id: uuid.UUID, generation_id: uuid.UUID, *, modality: Modality | None = None
+    ) -> str | MediaFile:
+        """A signed link to the media when the object store can sign one, else its bytes."""
+        row = self._own_row(user_id, generation_id, modality=modality)
+        url = self._signed_url(row)
+        if url is not None:
+            return url
+        data = read_generation_file(self._store, row, row.media_key or "")
+        return MediaFile(data, row.content_type or "application/octet-stream")
 
     def media(self, user_id: uuid.UUID, generation_id: uuid.UUID, key: str) -> bytes:
         """Bytes of a file (media, thumbnail) inside the user's own generation folder."""
@@ -134,7 +154,12 @@ class Gallery:
         return signed_media_url(self._store, row, self._presign_ttl)
 
     def _own_row(
-        self, user_id: uuid.UUID, generation_id: uuid.UUID, *, any_status: bool = False
+        self,
+        user_id: uuid.UUID,
+        generation_id: uuid.UUID,
+        *,
+        any_status: bool = False,
+        modality: Modality | None = None,
     ) -> Generation:
         with self._sessions() as db:
             row = db.scalars(
@@ -143,6 +168,8 @@ class Gallery:
                 )
             ).one_or_none()
         if row is None or (row.status != Status.COMPLETED and not any_status):
+            raise NotFound(NOT_FOUND)
+        if modality is not None and row.modality != modality.value:
             raise NotFound(NOT_FOUND)
         return row
 

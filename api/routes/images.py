@@ -1,3 +1,131 @@
-from fastapi import APIRouter
+"""Seed 000/001's image routes and seed 004's memory and subject illustrations.
 
-router = APIRouter()
+`GET /image/{id}/download` answers `{"url", "expires_in"}` with a signed S3 link (seed 000's
+"URL firmada": the client fetches the bytes from the object store itself); on the local folder
+store, which cannot sign links, it answers the image bytes. Without a credential these routes
+act for the anonymous owner when ANONYMOUS_GENERATION is on (api/deps.py).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Request, Response
+
+from api.deps import CurrentAccount, GeneratingAccount, ReadingAccount, ServicesDep
+from api.media import download_answer, download_responses, download_url
+from api.schemas.generations import (
+    DownloadOut,
+    IllustrationFile,
+    IllustrationOut,
+    ImageGenerateBody,
+    ImageOut,
+    ImageSettings,
+    MemoryBody,
+    SubjectBody,
+)
+from api.schemas.openai import OPENAI_ERRORS
+from core.auth.account import Account
+from core.generation.image import ImageOrder, ReferenceSource, subject_prompt
+from core.generation.records import GenerationRecord, Source
+from core.modality import Modality
+from core.providers.image.sizes import parse_size
+from core.services import Services
+
+router = APIRouter(tags=["images"])
+DOWNLOAD_ROUTE = "download_image"
+
+
+@router.post("/image/generate")
+def generate_image(
+    body: ImageGenerateBody, account: GeneratingAccount, app: ServicesDep, request: Request
+) -> ImageOut:
+    record = _generate(app, account, body, body.prompt)
+    return ImageOut.of(record.to_json(), _link(app, account, record.id, request))
+
+
+@router.get("/image/{image_id}")
+def get_image(
+    image_id: uuid.UUID, account: ReadingAccount, app: ServicesDep, request: Request
+) -> ImageOut:
+    item = app.gallery.open(account.id, image_id, modality=Modality.IMAGE)
+    url = download_url(request, item.signed_url, DOWNLOAD_ROUTE, image_id=str(image_id))
+    return ImageOut.of(item.record, url)
+
+
+@router.get(
+    "/image/{image_id}/download",
+    name=DOWNLOAD_ROUTE,
+    response_model=DownloadOut,
+    responses=download_responses("image/png"),
+)
+def download_image(
+    image_id: uuid.UUID, account: ReadingAccount, app: ServicesDep
+) -> DownloadOut | Response:
+    found = app.gallery.download(account.id, image_id, modality=Modality.IMAGE)
+    return download_answer(app, found, f"image-{image_id}")
+
+
+# Under /v1, so refusals come in OpenAI's shape (api/errors.py), not the seed routes'.
+@router.post("/v1/images/memory", tags=["seed 004"], responses=OPENAI_ERRORS)
+def memory_illustration(
+    body: MemoryBody, account: CurrentAccount, app: ServicesDep, request: Request
+) -> IllustrationOut:
+    """The prompt drawn with your avatar (uploaded once in the Image Studio) as reference."""
+    record = _generate(app, account, body, body.prompt, reference="avatar")
+    return _illustration(app, account, record, request)
+
+
+@router.post("/v1/images/subject", tags=["seed 004"], responses=OPENAI_ERRORS)
+def subject_illustration(
+    body: SubjectBody, account: CurrentAccount, app: ServicesDep, request: Request
+) -> IllustrationOut:
+    """A portrait illustration of the person in the photo sent as base64 in `image`."""
+    record = _generate(
+        app, account, body, subject_prompt(body.prompt), reference="upload", upload=body.photo()
+    )
+    return _illustration(app, account, record, request)
+
+
+def _generate(
+    app: Services,
+    account: Account,
+    settings: ImageSettings,
+    prompt: str,
+    *,
+    reference: ReferenceSource | None = None,
+    upload: bytes | None = None,
+) -> GenerationRecord:
+    provider, model = app.images.engine_for(settings.provider, settings.model)
+    width, height = parse_size(settings.size)
+    order = ImageOrder(
+        prompt=prompt,
+        width=width,
+        height=height,
+        seed=settings.seed,
+        model=model,
+        style=settings.style,
+        provider=provider,
+        reference=reference,
+        upload=upload,
+        source=Source.API,
+    )
+    return app.images.generate(account.id, order)
+
+
+def _link(app: Services, account: Account, image_id: uuid.UUID, request: Request) -> str:
+    signed = app.gallery.signed_url(account.id, image_id)
+    return download_url(request, signed, DOWNLOAD_ROUTE, image_id=str(image_id))
+
+
+def _illustration(
+    app: Services, account: Account, record: GenerationRecord, request: Request
+) -> IllustrationOut:
+    return IllustrationOut(
+        data=[
+            IllustrationFile(
+                s3_uri=f"s3://{record.bucket}/{record.media_key}",
+                url=_link(app, account, record.id, request),
+            )
+        ]
+    )

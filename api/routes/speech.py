@@ -1,3 +1,61 @@
-from fastapi import APIRouter
+"""Seed 001's speech routes: `POST /tts/generate`, `GET /tts/{id}`, `GET /tts/{id}/download`.
 
-router = APIRouter()
+`voice` is the language code and `model` names the provider and its speed as seed 001 does:
+`gtts`, `gtts-slow` (Google), `offline`, `offline-slow` (piper, Kokoro or espeak-ng, chosen by
+language). The download answers like the image one: a signed link on S3, the MP3 on the local
+folder store.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Request, Response
+
+from api.deps import GeneratingAccount, ReadingAccount, ServicesDep
+from api.media import download_answer, download_responses, download_url
+from api.schemas.generations import DownloadOut, SpeechGenerateBody, SpeechOut
+from core.generation.records import Source
+from core.generation.speech import SpeechOrder
+from core.modality import Modality
+
+router = APIRouter(prefix="/tts", tags=["speech"])
+DOWNLOAD_ROUTE = "download_audio"
+
+
+@router.post("/generate")
+def generate_speech(
+    body: SpeechGenerateBody, account: GeneratingAccount, app: ServicesDep, request: Request
+) -> SpeechOut:
+    provider, slow = app.speech.provider_for_model(body.model)
+    record = app.speech.synthesize(
+        account.id,
+        SpeechOrder(
+            text=body.prompt, language=body.voice, slow=slow, provider=provider, source=Source.API
+        ),
+    )
+    signed = app.gallery.signed_url(account.id, record.id)
+    url = download_url(request, signed, DOWNLOAD_ROUTE, audio_id=str(record.id))
+    return SpeechOut.of(record.to_json(), url)
+
+
+@router.get("/{audio_id}")
+def get_speech(
+    audio_id: uuid.UUID, account: ReadingAccount, app: ServicesDep, request: Request
+) -> SpeechOut:
+    item = app.gallery.open(account.id, audio_id, modality=Modality.SPEECH)
+    url = download_url(request, item.signed_url, DOWNLOAD_ROUTE, audio_id=str(audio_id))
+    return SpeechOut.of(item.record, url)
+
+
+@router.get(
+    "/{audio_id}/download",
+    name=DOWNLOAD_ROUTE,
+    response_model=DownloadOut,
+    responses=download_responses("audio/mpeg"),
+)
+def download_speech(
+    audio_id: uuid.UUID, account: ReadingAccount, app: ServicesDep
+) -> DownloadOut | Response:
+    found = app.gallery.download(account.id, audio_id, modality=Modality.SPEECH)
+    return download_answer(app, found, f"speech-{audio_id}")

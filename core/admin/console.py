@@ -9,7 +9,9 @@ from datetime import datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.admin.generations import GenerationBrowser
+from core.admin.requests import AdminRequests
 from core.admin.users import UserManagement
+from core.auth.rate_limit import RateLimiter
 from core.auth.sessions import RefreshSessions
 from storage.objects import ObjectStore
 
@@ -22,12 +24,16 @@ class AdminConsole:
         *,
         refresh: RefreshSessions,
         presign_ttl_seconds: int,
+        limiter: RateLimiter,
+        requests_per_minute: int,
         now: Callable[[], datetime],
     ) -> None:
         browser = GenerationBrowser(sessions, store, presign_ttl_seconds=presign_ttl_seconds)
         users = UserManagement(sessions, refresh=refresh, now=now)
         # Bound methods rather than wrappers: one signature each, kept where the work is.
+        self.admit_request = AdminRequests(limiter, per_minute=requests_per_minute).admit
         self.generations = browser.generations
+        self.generation_page = browser.generation_page
         self.filter_choices = browser.filter_choices
         self.open_generation = browser.open_generation
         self.user_emails = users.user_emails

@@ -1,7 +1,9 @@
 """Every user's generations for an administrator: filtered, paged by keyset, opened one by one.
 
-The list pages by keyset on (created_at, id), never by OFFSET, so a deep page costs the same as
-the first one at a million rows; the indexes of migration 0004 serve each filter.
+The Admin page's list pages by keyset on (created_at, id), never by OFFSET, so a deep page costs
+the same as the first one at a million rows; the indexes of migration 0004 serve each filter.
+Seed 002's API asks for numbered pages with a total instead (`generation_page`), over the same
+filters.
 """
 
 from __future__ import annotations
@@ -14,11 +16,11 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, select, text
+from sqlalchemy import ColumnElement, Select, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.auth.account import Account
-from core.errors import NotFound
+from core.errors import InvalidInput, NotFound
 from core.gallery import read_generation_file, read_record, signed_media_url
 from core.generation.status import Status
 from core.modality import Modality
@@ -33,6 +35,8 @@ log = logging.getLogger(__name__)
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
+NUMBERED_PAGE_SIZE = 10
+MAX_NUMBERED_PAGE_SIZE = 100
 NO_SUCH_GENERATION = "That generation does not exist (it may have been deleted)."
 
 
@@ -75,6 +79,28 @@ class AdminGenerationRow:
 
 
 AdminGenerationPage = KeysetPage[AdminGenerationRow]
+
+
+@dataclass(frozen=True)
+class AdminListedGeneration:
+    """A row of the numbered list, with the facts a modality's listing shows."""
+
+    row: AdminGenerationRow
+    # The row's metadata document: the request's `params` and the result's facts (size, ...).
+    meta: dict[str, Any]
+    language: str | None
+    voice: str | None
+    duration_seconds: Decimal | None
+
+
+@dataclass(frozen=True)
+class NumberedGenerationPage:
+    """Seed 002's `/admin/images` page: numbered from 1, with the total that matches."""
+
+    rows: list[AdminListedGeneration]
+    total: int
+    page: int
+    per_page: int
 
 
 @dataclass(frozen=True)
@@ -128,6 +154,51 @@ class GenerationBrowser:
             query = _row_query().where(*_conditions(filters, window, postgres))
             found = [_row(r) for r in db.execute(keyset.query(query)).all()]
         return keyset.page(found, lambda row: (row.created_at, row.id))
+
+    def generation_page(
+        self,
+        actor: Account,
+        filters: GenerationFilter | None = None,
+        *,
+        page: int = 1,
+        per_page: int = NUMBERED_PAGE_SIZE,
+    ) -> NumberedGenerationPage:
+        """Newest first, page `page` of `per_page`, with the total count.
+
+        OFFSET paging, as seed 002's API asks: fine for the pages a script walks through; the
+        Admin page uses the keyset `generations`, whose deep pages stay cheap at any size.
+        """
+        require_admin(actor)
+        if page < 1:
+            raise InvalidInput("Pages are numbered from 1.")
+        if not 1 <= per_page <= MAX_NUMBERED_PAGE_SIZE:
+            raise InvalidInput(f"Ask for 1 to {MAX_NUMBERED_PAGE_SIZE} items a page.")
+        filters = filters or GenerationFilter()
+        window = Window(filters.created_from, filters.created_before)
+        with self._sessions() as db:
+            postgres = db.get_bind().dialect.name == "postgresql"
+            conditions = _conditions(filters, window, postgres)
+            total = db.scalar(select(func.count()).select_from(Generation).where(*conditions))
+            found = db.execute(
+                _row_query()
+                .add_columns(
+                    Generation.meta,
+                    Generation.language,
+                    Generation.voice,
+                    Generation.duration_seconds,
+                )
+                .where(*conditions)
+                .order_by(Generation.created_at.desc(), Generation.id.desc())
+                .offset((page - 1) * per_page)
+                .limit(per_page)
+            ).all()
+        rows = [
+            AdminListedGeneration(
+                _row(r), dict(r.meta or {}), r.language, r.voice, r.duration_seconds
+            )
+            for r in found
+        ]
+        return NumberedGenerationPage(rows, int(total or 0), page, per_page)
 
     def filter_choices(self, actor: Account) -> FilterChoices:
         """Providers and their models that occur, without reading every row."""

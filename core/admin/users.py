@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.analytics import Scope, daily_usage
+from core.anonymous import ANONYMOUS_USER_ID
 from core.auth.account import Account, Role
 from core.auth.sessions import RefreshSessions
 from core.errors import NotFound, PermissionDenied
@@ -88,7 +89,13 @@ class UserManagement:
             .correlate(User)
             .scalar_subquery()
         )
-        query = select(User, count, last).order_by(User.email).limit(max(1, limit))
+        # The anonymous owner is not a person to manage; its generations are listed all the same.
+        query = (
+            select(User, count, last)
+            .where(User.id != ANONYMOUS_USER_ID)
+            .order_by(User.email)
+            .limit(max(1, limit))
+        )
         # Emails are stored lower-cased, so a plain LIKE on the lowered needle ignores case.
         if needle := email.strip().lower():
             query = query.where(contains_text(User.email, needle))

@@ -12,13 +12,14 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.anonymous import ANONYMOUS_USER_ID
 from core.auth.account import Account, Role
 from core.auth.passwords import PasswordHasher, check_password_rules, normalize_email
 from core.auth.rate_limit import RateLimiter, enforce
 from core.auth.sessions import SESSION_ENDED, RefreshSessions
 from core.auth.tokens import AccessTokens
 from core.errors import AuthenticationFailed, InvalidInput
-from storage.db import lock_for_transaction, transaction
+from storage.db import lock_for_transaction, reading, transaction
 from storage.models import User
 
 log = logging.getLogger(__name__)
@@ -80,7 +81,11 @@ class AuthService:
             with transaction(self._sessions) as db:
                 # Two first sign-ups at once must not both become admin.
                 lock_for_transaction(db, "first-admin")
-                is_first = not db.scalar(select(func.count()).select_from(User))
+                # The anonymous owner (core.anonymous) is nobody: it never makes a sign-up
+                # the second account.
+                is_first = not db.scalar(
+                    select(func.count()).select_from(User).where(User.id != ANONYMOUS_USER_ID)
+                )
                 user = User(
                     email=email,
                     password_hash=password_hash,
@@ -165,7 +170,7 @@ class AuthService:
         self._refresh.revoke_by_token(refresh_token, "logout")
 
     def _live_account(self, family_id: uuid.UUID, user_id: uuid.UUID | None = None) -> Account:
-        with self._sessions() as db:
+        with reading(self._sessions) as db:
             live_user_id = self._refresh.live_user(db, family_id)
             user = db.get(User, live_user_id) if live_user_id else None
             if user is None or not user.is_active or user_id not in (None, user.id):

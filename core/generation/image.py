@@ -34,6 +34,17 @@ REFERENCE_SIDE = 1024
 MAX_SEED = 2**31 - 1
 
 ReferenceSource = Literal["upload", "avatar"]
+# Seed 004's subject illustration: what is drawn from a photo of the person.
+SUBJECT_PORTRAIT_PROMPT = (
+    "A professional portrait illustration of the person in the reference photo, head and "
+    "shoulders, soft studio light, clean background"
+)
+
+
+def subject_prompt(details: str | None) -> str:
+    """The portrait prompt, with the caller's own words after it when they gave some."""
+    extra = (details or "").strip()
+    return f"{SUBJECT_PORTRAIT_PROMPT}, {extra}" if extra else SUBJECT_PORTRAIT_PROMPT
 
 
 @dataclass(frozen=True)
@@ -72,6 +83,27 @@ class ImageStudio:
 
     def provider(self, name: str) -> ImageProvider:
         return find_provider(self.providers, name, kind="image engine")
+
+    def engine_for(self, provider: str | None, model: str | None) -> tuple[str, str]:
+        """The engine and model a request means when it may leave either out (the API): a
+        model alone picks the first engine offering it, the default engine first; neither
+        means the default engine's first model."""
+        if provider:
+            chosen = self.provider(provider)
+        elif model:
+            offering = [p for p in self._by_preference() if model in p.models()]
+            if not offering:
+                raise InvalidInput(f"No image engine here has a model called {model!r}.")
+            chosen = offering[0]
+        else:
+            chosen = self.provider(self.default_provider)
+        chosen_model = model or chosen.models()[0]
+        require_model(chosen, chosen_model)
+        return chosen.name, chosen_model
+
+    def _by_preference(self) -> list[ImageProvider]:
+        default = self.provider(self.default_provider)
+        return [default, *(p for p in self.providers.values() if p is not default)]
 
     def generate(
         self, user_id: uuid.UUID, order: ImageOrder, *, progress: Progress | None = None

@@ -20,6 +20,8 @@ from core.modality import Modality
 from core.providers.lookup import find_provider
 from core.providers.speech.base import SpeechProvider, SpeechRequest
 
+SLOW_SUFFIX = "-slow"
+
 
 @dataclass(frozen=True)
 class SpeechOrder:
@@ -45,6 +47,27 @@ class SpeechStudio:
     def provider(self, name: str) -> SpeechProvider:
         return find_provider(self.providers, name, kind="speech provider")
 
+    def models(self) -> list[str]:
+        """Seed 001's model names: each provider, and `<provider>-slow` where speed applies."""
+        names = []
+        for provider in self.providers.values():
+            names.append(provider.name)
+            if provider.supports_slow:
+                names.append(f"{provider.name}{SLOW_SUFFIX}")
+        return names
+
+    def provider_for_model(self, model: str | None) -> tuple[str, bool]:
+        """The provider and speed a seed model name means ("gtts-slow" -> gtts, slow); no
+        model means the default provider at normal speed."""
+        if not model:
+            return self.default_provider, False
+        if model in self.models():
+            name = model.removesuffix(SLOW_SUFFIX)
+            return name, name != model
+        raise InvalidInput(
+            f"There is no speech model called {model!r}. Choose one of: {', '.join(self.models())}."
+        )
+
     def synthesize(
         self, user_id: uuid.UUID, order: SpeechOrder, *, progress: Progress | None = None
     ) -> GenerationRecord:
@@ -53,7 +76,7 @@ class SpeechStudio:
             raise InvalidInput(f"{provider.label} does not speak {order.language!r}.")
         slow = order.slow and provider.supports_slow
         # Seed 001 names the speeds as models: "gtts" and "gtts-slow".
-        model = f"{provider.name}-slow" if slow else provider.name
+        model = f"{provider.name}{SLOW_SUFFIX}" if slow else provider.name
         text = order.text.strip()
         spec = GenerationSpec(
             modality=Modality.SPEECH,
