@@ -26,6 +26,8 @@ class ConversationState:
     messages: tuple[ChatMessage, ...] = ()
     # How each assistant message ended, by its index in `messages`; only non-complete ones.
     endings: dict[int, str] = field(default_factory=dict)
+    # A cap on the answer's length (API callers' `max_tokens`); None leaves it to the provider.
+    max_tokens: int | None = None
 
 
 class Exchange:
@@ -43,7 +45,10 @@ class Exchange:
             (ChatMessage("system", state.system_prompt),) if state.system_prompt.strip() else ()
         )
         return ChatRequest(
-            messages=[*system, *self.asked], model=state.model, temperature=state.temperature
+            messages=[*system, *self.asked],
+            model=state.model,
+            temperature=state.temperature,
+            max_tokens=state.max_tokens,
         )
 
     def spec(self, provider: str, source: Source) -> GenerationSpec:
