@@ -32,11 +32,17 @@ log = logging.getLogger(__name__)
 
 UNEXPECTED = "Something went wrong on our side. It has been logged; please try again."
 
+
+class ModelNotFound(NotFound):
+    """A `/v1` request named a model nobody offers (OpenAI's code `model_not_found`)."""
+
+
 # Most specific first: the first class an error is an instance of decides.
 _STATUS: list[tuple[type[AtelierError], int, str]] = [
     (RateLimited, 429, "rate_limit_exceeded"),
     (AuthenticationFailed, 401, "invalid_api_key"),
     (PermissionDenied, 403, "permission_denied"),
+    (ModelNotFound, 404, "model_not_found"),
     (NotFound, 404, "not_found"),
     (InvalidInput, 400, "invalid_request_error"),
     (GenerationFailed, 502, "generation_failed"),
@@ -56,6 +62,15 @@ def error_body(request: Request, status: int, message: str, code: str) -> dict[s
         kind = "invalid_request_error" if status < 500 else "server_error"
         return {"error": {"message": message, "type": kind, "code": code, "param": None}}
     return {"detail": message}
+
+
+def stream_error_body(request: Request, error: Exception) -> dict[str, Any]:
+    """The body for a failure after a streamed answer has begun (its 200 is already sent)."""
+    if isinstance(error, AtelierError):
+        status, code = _status_of(error)
+        return error_body(request, status, str(error), code)
+    log.error("api stream failed", exc_info=error, extra={"path": request.url.path})
+    return error_body(request, 500, UNEXPECTED, "internal_error")
 
 
 def _status_of(error: AtelierError) -> tuple[int, str]:

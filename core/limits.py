@@ -15,6 +15,7 @@ from typing import assert_never
 from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from core import metrics
 from core.auth.account import Account, Role
 from core.auth.rate_limit import RateLimiter
 from core.errors import InvalidInput, NotFound, RateLimited
@@ -142,6 +143,7 @@ class GenerationLimits:
             return
         count, closes_in = self._limiter.hit(f"generate:{user_id}", 60)
         if count > per_minute:
+            metrics.record_refusal("generations_per_minute")
             raise LimitReached(
                 "generation",
                 closes_in,
@@ -153,6 +155,7 @@ class GenerationLimits:
         midnight = datetime.combine(now.date() + timedelta(days=1), time(), tzinfo=now.tzinfo)
         wait = max(1, int((midnight - now).total_seconds()))
         hours, minutes = divmod(max(1, wait // 60), 60)
+        metrics.record_refusal(f"daily_{modality.value}")
         raise LimitReached(
             modality.value,
             wait,

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.admin.console import AdminConsole
 from core.analytics import Analytics
+from core.anonymous import AnonymousGeneration
 from core.auth.account import Role
 from core.auth.api_keys import ApiKeys
 from core.auth.passwords import PasswordHasher
@@ -62,6 +63,7 @@ class Services:
     limits: GenerationLimits
     analytics: Analytics
     admin: AdminConsole
+    anonymous: AnonymousGeneration
 
     def close(self) -> None:
         self.pipeline.close()
@@ -144,6 +146,7 @@ def build_services(settings: Settings, *, now: Callable[[], datetime] = utcnow) 
     limiter: RateLimiter = (
         RedisRateLimiter(settings.redis_url) if settings.redis_url else SqlRateLimiter(db, now)
     )
+    hasher = PasswordHasher(settings.bcrypt_rounds)
     # One instance: the admin console revokes the sessions the auth service checks.
     refresh = RefreshSessions(
         db,
@@ -154,7 +157,7 @@ def build_services(settings: Settings, *, now: Callable[[], datetime] = utcnow) 
     )
     auth = AuthService(
         db,
-        hasher=PasswordHasher(settings.bcrypt_rounds),
+        hasher=hasher,
         tokens=AccessTokens(
             load_signing_keys(settings),
             issuer=settings.jwt_issuer,
@@ -235,6 +238,16 @@ def build_services(settings: Settings, *, now: Callable[[], datetime] = utcnow) 
             objects,
             refresh=refresh,
             presign_ttl_seconds=settings.s3_presign_ttl_seconds,
+            limiter=limiter,
+            requests_per_minute=settings.limit_admin_requests_per_minute,
+            now=now,
+        ),
+        anonymous=AnonymousGeneration(
+            db,
+            limiter,
+            hasher,
+            enabled=settings.anonymous_generation,
+            per_ip_per_minute=settings.limit_anonymous_generations_per_minute,
             now=now,
         ),
     )

@@ -14,6 +14,7 @@ from core.modality import Modality
 from core.periods import utc_days
 from core.permissions import ADMIN_PAGE_ONLY, require_admin
 from core.runtime import services
+from ui.api_keys import every_key
 from ui.feedback import user_errors
 from ui.media import human_size, show_media, show_signed_url
 from ui.session import current_account
@@ -341,8 +342,8 @@ def _limits_editor(user: AdminUserRow) -> None:
 with user_errors():
     require_admin(account, ADMIN_PAGE_ONLY)
     # Only the open tab runs: the users list with its counts is not paid for on every page.
-    generations_tab, users_tab = st.tabs(
-        ["Generations", "Users"], key="admin_tab", on_change="rerun"
+    generations_tab, users_tab, keys_tab = st.tabs(
+        ["Generations", "Users", "API keys"], key="admin_tab", on_change="rerun"
     )
     if generations_tab.open:
         with generations_tab, user_errors():
@@ -350,3 +351,6 @@ with user_errors():
     if users_tab.open:
         with users_tab, user_errors():
             _users_tab()
+    if keys_tab.open:
+        with keys_tab, user_errors():
+            every_key(account)

@@ -4,6 +4,7 @@ import streamlit as st
 
 from core.modality import Modality
 from core.runtime import services
+from ui.api_keys import own_keys
 from ui.feedback import user_errors
 from ui.router import page
 from ui.session import current_account
@@ -45,3 +46,5 @@ with user_errors():
                     st.image(app.gallery.media(account.id, entry.id, key))
                 st.caption(f"{entry.prompt[:60]} · {entry.created_at:%b %d, %H:%M}")
         st.page_link(page("gallery"), label="Open the gallery", icon="🖼️")
+
+own_keys(account)

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from core import metrics
 from core.errors import AuthenticationFailed
 from core.health import check_health
 from core.runtime import services
@@ -82,8 +83,14 @@ async def healthz(_request: Request) -> Response:
     return JSONResponse(report.as_json(), status_code=200 if report.ok else 503)
 
 
+async def prometheus_metrics(_request: Request) -> Response:
+    # This process's figures only: Prometheus scrapes each replica and sums them.
+    return Response(metrics.exposition(), media_type=metrics.CONTENT_TYPE)
+
+
 ROUTES = [
     Route("/api/session", redeem_session_code, methods=["POST"]),
     Route("/api/logout", clear_session_cookie, methods=["POST"]),
     Route("/healthz", healthz, methods=["GET"]),
+    Route("/metrics", prometheus_metrics, methods=["GET"]),
 ]

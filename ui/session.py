@@ -13,7 +13,7 @@ from core.auth.service import SignedIn
 from core.auth.tokens import AccessTokenExpired
 from core.errors import AuthenticationFailed
 from core.runtime import services
-from ui import cookie_bridge
+from ui import cookie_bridge, live_sessions
 from ui.routes import REFRESH_COOKIE
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,7 @@ def sign_out() -> None:
 
 
 def _forget(notice: str) -> None:
+    live_sessions.note(signed_in=False)
     st.session_state.pop(_AUTH, None)
     st.session_state.pop(_ACCOUNT, None)
     if notice:
@@ -97,6 +98,7 @@ def resolve_account() -> Account | None:
         _forget(str(error))
         return None
     st.session_state[_ACCOUNT] = account
+    live_sessions.note(signed_in=True)
     return account
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import case, literal
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
+from core import metrics
 from core.errors import RateLimited
 from storage.db import transaction
 from storage.models import RateLimitCounter
@@ -85,4 +86,5 @@ def enforce(limiter: RateLimiter, action: str, limits: dict[str, int]) -> None:
         if count > limit:
             waits.append(closes_in)
     if waits:
+        metrics.record_refusal(action)
         raise RateLimited(action, max(waits))

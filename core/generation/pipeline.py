@@ -21,6 +21,7 @@ from typing import Any, NoReturn
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from core import metrics
 from core.errors import AtelierError
 from core.generation.records import (
     UNEXPECTED_FAILURE,
@@ -102,6 +103,7 @@ class GenerationPipeline:
         record = self._completed(record, produced, _elapsed_ms(started))
         self._store_files(record, spec, produced, input_written, started)
         self._index_and_count(record, spec, produced, started)
+        _count(record, started)
         return record
 
     def _new_record(
@@ -245,6 +247,7 @@ class GenerationPipeline:
             "generation failed",
             extra={"generation_id": str(record.id), "provider": spec.provider, "reason": reason},
         )
+        _count(failed, started)
         raise GenerationFailed(reason, failed)
 
     def _put_json(self, bucket: str, key: str, document: dict[str, Any]) -> str:
@@ -272,6 +275,16 @@ class GenerationPipeline:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
+
+
+def _count(record: GenerationRecord, started: float) -> None:
+    metrics.record_generation(
+        record.modality.value,
+        record.provider,
+        record.model,
+        record.status.value,
+        time.perf_counter() - started,
+    )
 
 
 def _prefix(record: GenerationRecord) -> str:

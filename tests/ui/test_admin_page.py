@@ -54,7 +54,7 @@ def test_an_admin_sees_both_tabs_with_generations_and_users(app: AppTest, people
     at = _admin_page(app, "root@example.com")
 
     assert not at.exception and not at.error, [e.value for e in at.error]
-    assert [tab.label for tab in at.tabs] == ["Generations", "Users"]
+    assert [tab.label for tab in at.tabs] == ["Generations", "Users", "API keys"]
     generations = _table(at, 0)
     assert [row["Prompt"] for row in generations] == [f"prompt number {n}" for n in range(4)]
     assert {row["User"] for row in generations} == {"root@example.com", "ada@example.com"}

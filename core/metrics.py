@@ -1,0 +1,70 @@
+"""Prometheus metrics: the counters and histograms every face updates, served at `/metrics`.
+
+They live in prometheus-client's default registry, which is per process: with several
+Streamlit processes (replicas), each one reports its own figures and Prometheus sums them.
+Label values come from bounded sets (modalities, providers and their models, limit names,
+route templates, HTTP statuses), never from what a client typed, so the series stay few.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram
+from prometheus_client import generate_latest as _generate_latest
+
+# From a 10 ms offline sketch to a 2-minute remote generation.
+LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120)
+
+GENERATIONS = Counter(
+    "atelier_generations",
+    "Generations that finished, by modality, provider, model and status (completed or failed).",
+    ["modality", "provider", "model", "status"],
+)
+GENERATION_SECONDS = Histogram(
+    "atelier_generation_seconds",
+    "Time a generation took from the provider call to its status being known, per provider.",
+    ["provider"],
+    buckets=LATENCY_BUCKETS,
+)
+REFUSALS = Counter(
+    "atelier_limit_refusals",
+    "Requests refused by a limit (login, register, generations_per_minute, daily_image, ...).",
+    ["limit"],
+)
+API_REQUESTS = Counter(
+    "atelier_api_requests",
+    "API requests by route template (e.g. /image/{image_id}) and HTTP status.",
+    ["route", "status"],
+)
+UI_SESSIONS = Gauge(
+    "atelier_ui_sessions_active",
+    "Browser sessions of this process that are connected and signed in.",
+)
+
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+
+
+def record_generation(
+    modality: str, provider: str, model: str, status: str, seconds: float
+) -> None:
+    GENERATIONS.labels(modality, provider, model, status).inc()
+    GENERATION_SECONDS.labels(provider).observe(seconds)
+
+
+def record_refusal(limit: str) -> None:
+    REFUSALS.labels(limit).inc()
+
+
+def record_api_request(route: str, status: int) -> None:
+    API_REQUESTS.labels(route, str(status)).inc()
+
+
+def count_ui_sessions_with(count: Callable[[], int]) -> None:
+    """The UI says how to count its signed-in sessions; the gauge asks on every scrape."""
+    UI_SESSIONS.set_function(count)
+
+
+def exposition() -> bytes:
+    """Every metric in the Prometheus text format."""
+    return _generate_latest(REGISTRY)
