@@ -28,14 +28,15 @@ _bearer = HTTPBearer(auto_error=False, description="A JWT access token or a pers
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="A personal API key.")
 
 
-def get_services() -> Services:
+async def get_services() -> Services:
+    # async: a plain lookup, not worth a trip to the thread pool on every request.
     return services()
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def _credential(
+async def _credential(
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     api_key: Annotated[str | None, Depends(_api_key)],
 ) -> str | None:
@@ -68,7 +69,7 @@ CurrentAccount = Annotated[Account, Depends(current_account)]
 OptionalAccount = Annotated[Account | None, Depends(optional_account)]
 
 
-def client_ip(request: Request) -> str | None:
+async def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 

@@ -6,7 +6,7 @@ streams the same answer twice over HTTP with keep-alive connections: once straig
 fake, once through Atelier's `/v1` (auth, limits, conversation row, pipeline, provider, SSE).
 The time is from sending the request to the first `data:` event carrying text. Next to it,
 the same server's `/_stcore/health` round trip on the same connection: the floor any response
-of this server pays (measured at ~45 ms on keep-alive connections: see the README).
+of this server pays (about 2 ms; it was ~45 ms before TCP_NODELAY, see ui/server_socket.py).
 
     python -m bench.api_chat_overhead [--runs 60]
 """

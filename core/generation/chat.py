@@ -172,8 +172,12 @@ class ChatStudio:
         exchange = Exchange(state, (*state.messages, ChatMessage("user", message)))
 
         def produce(_context: GenerationContext) -> ProducedMedia:
-            self._keep_conversation(user_id, state)
-            streamed = stream_answer(provider, exchange.request(), on_text, cancel)
+            try:
+                streamed = stream_answer(provider, exchange.request(), on_text, cancel)
+            finally:
+                # After the stream, so the first token does not wait for this write; before the
+                # generation's row (completed or failed), which points at the conversation.
+                self._keep_conversation(user_id, state)
             answer = exchange.answered(replace(streamed, model=streamed.model or state.model))
             cost = self._prices.get(provider.name, ChatPrices()).cost(
                 answer.tokens_in, answer.tokens_out
