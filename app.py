@@ -7,6 +7,7 @@ on purpose: Streamlit treats a `pages/` folder next to the running script as a l
 app for the first run of each process, which would bypass the router.
 """
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -32,6 +33,10 @@ async def _start(_app: st.App) -> AsyncIterator[None]:
     # Connect, migrate and check settings before serving, so a bad configuration stops the
     # process at once instead of failing the first visitor.
     await run_in_threadpool(services)
+    # Everything built so far (modules, SQLAlchemy, boto3, the providers) lives as long as the
+    # process: kept out of the collector's full passes, which otherwise walk all of it and
+    # stall every session's run now and then.
+    gc.freeze()
     yield
 
 

@@ -105,17 +105,22 @@ with user_errors():
         else None
     )
 
-with st.expander("My avatar (a reference you upload once)"), user_errors():
-    avatar = app.avatars.load(account.id)
-    if avatar:
-        st.image(avatar, width=160)
-    new_avatar = st.file_uploader(
-        "Upload a new avatar", type=["png", "jpg", "jpeg", "webp"], key="avatar_upload"
-    )
-    if new_avatar is not None and st.button("Save as my avatar"):
-        app.avatars.save(account.id, new_avatar.getvalue())
-        st.success("Avatar saved.")
-        st.rerun()
+# Filled only while open: loading the avatar on every run of the page is wasted work.
+avatar_box = st.expander(
+    "My avatar (a reference you upload once)", key="avatar_box", on_change="rerun"
+)
+if avatar_box.open:
+    with avatar_box, user_errors():
+        avatar = app.avatars.load(account.id)
+        if avatar:
+            st.image(avatar, width=160)
+        new_avatar = st.file_uploader(
+            "Upload a new avatar", type=["png", "jpg", "jpeg", "webp"], key="avatar_upload"
+        )
+        if new_avatar is not None and st.button("Save as my avatar"):
+            app.avatars.save(account.id, new_avatar.getvalue())
+            st.success("Avatar saved.")
+            st.rerun()
 
 if st.button("Generate", type="primary", icon="✨"):
     with user_errors():

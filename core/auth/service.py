@@ -171,8 +171,7 @@ class AuthService:
 
     def _live_account(self, family_id: uuid.UUID, user_id: uuid.UUID | None = None) -> Account:
         with reading(self._sessions) as db:
-            live_user_id = self._refresh.live_user(db, family_id)
-            user = db.get(User, live_user_id) if live_user_id else None
+            user = self._refresh.live_user(db, family_id)
             if user is None or not user.is_active or user_id not in (None, user.id):
                 raise AuthenticationFailed(SESSION_ENDED)
             return Account.of(user)

@@ -152,10 +152,12 @@ class RefreshSessions:
             )
         return token
 
-    def live_user(self, db: Session, family_id: uuid.UUID) -> uuid.UUID | None:
-        """The family's user if its current token is neither revoked nor expired."""
+    def live_user(self, db: Session, family_id: uuid.UUID) -> User | None:
+        """The family's user if its current token is neither revoked nor expired, in one query:
+        every page run asks this."""
         return db.scalar(
-            select(AuthSession.user_id)
+            select(User)
+            .join(AuthSession, AuthSession.user_id == User.id)
             .where(
                 AuthSession.family_id == family_id,
                 AuthSession.rotated_at.is_(None),
