@@ -1,11 +1,13 @@
 """API docs served from the app itself: FastAPI's default page loads Swagger UI from a CDN, and
-Atelier must work with no internet. The files come from the `swagger-ui-bundle` package."""
+Atelier must work with no internet. The files come from the `fastapi-offline` package (only its
+static files: Swagger UI 5, which reads the OpenAPI 3.1 documents FastAPI writes; the older
+bundle in `swagger-ui-bundle` cannot)."""
 
 from __future__ import annotations
 
+from importlib.resources import files
 from pathlib import Path
 
-import swagger_ui_bundle
 from fastapi import APIRouter
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
@@ -14,7 +16,7 @@ from starlette.staticfiles import StaticFiles
 OPENAPI_URL = "/api/openapi.json"
 DOCS_URL = "/api/docs"
 _STATIC_URL = DOCS_URL + "/static"
-SWAGGER_FILES = StaticFiles(directory=Path(swagger_ui_bundle.swagger_ui_path))
+SWAGGER_FILES = StaticFiles(directory=Path(str(files("fastapi_offline") / "static")))
 
 router = APIRouter(include_in_schema=False)
 
@@ -26,5 +28,5 @@ def docs_page() -> HTMLResponse:
         title="Atelier API",
         swagger_js_url=f"{_STATIC_URL}/swagger-ui-bundle.js",
         swagger_css_url=f"{_STATIC_URL}/swagger-ui.css",
-        swagger_favicon_url=f"{_STATIC_URL}/favicon-32x32.png",
+        swagger_favicon_url=f"{_STATIC_URL}/favicon.png",
     )

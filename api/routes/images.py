@@ -67,7 +67,7 @@ def download_image(
 
 
 # Under /v1, so refusals come in OpenAI's shape (api/errors.py), not the seed routes'.
-@router.post("/v1/images/memory", tags=["seed 004"], responses=OPENAI_ERRORS)
+@router.post("/v1/images/memory", responses=OPENAI_ERRORS)
 def memory_illustration(
     body: MemoryBody, account: CurrentAccount, app: ServicesDep, request: Request
 ) -> IllustrationOut:
@@ -76,7 +76,7 @@ def memory_illustration(
     return _illustration(app, account, record, request)
 
 
-@router.post("/v1/images/subject", tags=["seed 004"], responses=OPENAI_ERRORS)
+@router.post("/v1/images/subject", responses=OPENAI_ERRORS)
 def subject_illustration(
     body: SubjectBody, account: CurrentAccount, app: ServicesDep, request: Request
 ) -> IllustrationOut:
