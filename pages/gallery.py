@@ -4,6 +4,7 @@ import uuid
 
 import streamlit as st
 
+from core.generation.records import Source
 from core.history import IndexEntry
 from core.modality import Modality
 from core.runtime import services
@@ -97,7 +98,8 @@ with user_errors():
             if entry.modality is Modality.CHAT:
                 st.caption(f"↳ {entry.meta.get('answerPreview', '')[:120]}")
             st.markdown(f"{LABELS[entry.modality][:1]} {entry.prompt[:80]}")
-            st.caption(f"{entry.model} · {entry.created_at:%Y-%m-%d %H:%M} UTC")
+            via_api = " · via API" if entry.meta.get("source") == Source.API else ""
+            st.caption(f"{entry.model} · {entry.created_at:%Y-%m-%d %H:%M} UTC{via_api}")
             st.button("Open", key=f"open-{entry.id}", on_click=_open, args=(entry.id,))
     if pages[-1].next_cursor and st.button("Load more"):
         pages.append(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.generation.image import ImageOrder
+from core.generation.records import Source
 from core.limits import LimitOverrides
 from core.services import Services
 from tests.ui.conftest import log_in
@@ -112,3 +114,20 @@ def test_a_limit_refusal_says_when_it_resets_and_the_status_ends(
     assert [s.label for s in at.status] == ["Not done"]
     home = at.switch_page("../pages/home.py").run()
     assert "Today (UTC): 1 of 1 image." in _captions(home)
+
+
+def test_the_gallery_says_which_generations_came_through_the_api(
+    signed_in: AppTest, app_services: Services
+) -> None:
+    ada = app_services.auth.login("ada@example.com", PASSWORD, ip=None).account
+    for source, prompt in ((Source.UI, "made on the page"), (Source.API, "made by a script")):
+        order = ImageOrder(
+            prompt=prompt, width=64, height=64, seed=1, model="sketch-v1", style=None,
+            provider="sketch", source=source,
+        )  # fmt: skip
+        app_services.images.generate(ada.id, order)
+
+    at = signed_in.switch_page("../pages/gallery.py").run()
+
+    captions = [str(c.value) for c in at.caption]
+    assert sum("via API" in caption for caption in captions) == 1, captions
