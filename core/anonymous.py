@@ -22,11 +22,10 @@ from datetime import datetime
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
-from core import metrics
 from core.auth.account import Account, Role
 from core.auth.passwords import PasswordHasher
-from core.auth.rate_limit import RateLimiter
-from core.errors import AuthenticationFailed, RateLimited
+from core.auth.rate_limit import RateLimiter, enforce
+from core.errors import AuthenticationFailed
 from core.limits import UNLIMITED
 from storage.db import transaction
 from storage.models import User, UserLimits
@@ -60,15 +59,15 @@ class AnonymousGeneration:
         """Count one anonymous generation from `ip`; the owner to generate as, or a refusal."""
         if not self.enabled:
             raise AuthenticationFailed(TURNED_OFF)
-        count, closes_in = self._limiter.hit(f"anonymous-generate:ip:{ip or 'local'}", 60)
-        if count > self._per_minute:
-            metrics.record_refusal("anonymous_generations_per_minute")
-            raise RateLimited(
-                "anonymous generation",
-                closes_in,
+        enforce(
+            self._limiter,
+            "anonymous-generate",
+            {f"ip:{ip or 'local'}": self._per_minute},
+            refusal=lambda wait: (
                 f"Without an account you can start {self._per_minute} generations a minute. "
-                f"Sign in for more, or try again in {closes_in} s.",
-            )
+                f"Sign in for more, or try again in {wait} s."
+            ),
+        )
         return self.owner()
 
     def owner(self) -> Account:

@@ -18,7 +18,11 @@ def require_admin(actor: Account, refusal: str = ADMINS_ONLY) -> None:
         raise PermissionDenied(refusal)
 
 
-def require_current_admin(db: Session, actor: Account) -> None:
+def is_current_admin(db: Session, actor: Account) -> bool:
     me = db.get(User, actor.id)
-    if me is None or not me.is_active or me.role != Role.ADMIN:
+    return me is not None and me.is_active and me.role == Role.ADMIN
+
+
+def require_current_admin(db: Session, actor: Account) -> None:
+    if not is_current_admin(db, actor):
         raise PermissionDenied(ADMINS_ONLY)

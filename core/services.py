@@ -193,6 +193,7 @@ def build_services(settings: Settings, *, now: Callable[[], datetime] = utcnow) 
         pipeline,
         build_speech_providers(settings),
         default_provider=default_speech_provider(settings),
+        max_characters=settings.speech_max_characters,
     )
     chat = ChatStudio(
         db,

@@ -14,6 +14,7 @@ from api.schemas.accounts import ApiKeyOut
 from api.schemas.admin import AdminAudio, AdminAudiosOut, AdminImage, AdminImagesOut
 from core.admin.generations import (
     MAX_NUMBERED_PAGE_SIZE,
+    MAX_PAGE_NUMBER,
     NUMBERED_PAGE_SIZE,
     GenerationFilter,
 )
@@ -27,7 +28,7 @@ def admin_account(account: CurrentAccount, app: ServicesDep) -> Account:
 
 
 AdminAccount = Annotated[Account, Depends(admin_account)]
-Page = Annotated[int, Query(ge=1, description="From 1.")]
+Page = Annotated[int, Query(ge=1, le=MAX_PAGE_NUMBER, description="From 1.")]
 PerPage = Annotated[int, Query(ge=1, le=MAX_NUMBERED_PAGE_SIZE)]
 
 router = APIRouter(prefix="/admin", tags=["admin"])

@@ -17,7 +17,9 @@ import uuid
 from fastapi import APIRouter, Request
 
 from api.deps import CurrentAccount, ServicesDep
+from api.media import download_url
 from api.openai_names import image_model
+from api.routes.images import DOWNLOAD_ROUTE
 from api.schemas.openai import OPENAI_ERRORS, ImageGenerationBody, ImageOut, ImagesOut
 from core.auth.account import Account
 from core.errors import InvalidInput
@@ -81,7 +83,7 @@ def _image_out(
         return ImageOut(b64_json=base64.b64encode(png).decode("ascii"))
     # A signed link on S3; on the local store, the seed route that serves the bytes.
     signed = app.gallery.signed_url(account.id, record.id)
-    return ImageOut(url=signed or f"{str(request.base_url).rstrip('/')}/image/{record.id}/download")
+    return ImageOut(url=download_url(request, signed, DOWNLOAD_ROUTE, image_id=str(record.id)))
 
 
 def _reference_png(app: Services, account: Account, url: str | None) -> bytes | None:
@@ -100,9 +102,12 @@ def _reference_png(app: Services, account: Account, url: str | None) -> bytes | 
         if not comma or not header.endswith(";base64"):
             raise InvalidInput(_REFERENCE_REFUSED)
         try:
-            return base64.b64decode(payload, validate=True)
+            image = base64.b64decode(payload, validate=True)
         except binascii.Error:
             raise InvalidInput("The reference image's data: URL is not valid base64.") from None
+        if not image:
+            raise InvalidInput("The reference image's data: URL holds no image.")
+        return image
     match = _DOWNLOAD_PATH.fullmatch(url.split("?", 1)[0].split("#", 1)[0])
     if match is None:
         raise InvalidInput(_REFERENCE_REFUSED)

@@ -37,6 +37,8 @@ PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
 NUMBERED_PAGE_SIZE = 10
 MAX_NUMBERED_PAGE_SIZE = 100
+# Far past any real listing, and well inside what an SQL OFFSET takes.
+MAX_PAGE_NUMBER = 1_000_000
 NO_SUCH_GENERATION = "That generation does not exist (it may have been deleted)."
 
 
@@ -169,8 +171,8 @@ class GenerationBrowser:
         Admin page uses the keyset `generations`, whose deep pages stay cheap at any size.
         """
         require_admin(actor)
-        if page < 1:
-            raise InvalidInput("Pages are numbered from 1.")
+        if not 1 <= page <= MAX_PAGE_NUMBER:
+            raise InvalidInput(f"Pages are numbered from 1 to {MAX_PAGE_NUMBER:,}.")
         if not 1 <= per_page <= MAX_NUMBERED_PAGE_SIZE:
             raise InvalidInput(f"Ask for 1 to {MAX_NUMBERED_PAGE_SIZE} items a page.")
         filters = filters or GenerationFilter()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import unicodedata
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.auth.account import Account
 from core.auth.tokens import hash_opaque_token
 from core.errors import AuthenticationFailed, InvalidInput, NotFound
-from core.permissions import require_admin
+from core.permissions import is_current_admin, require_admin
 from storage.db import transaction
 from storage.models import ApiKey, User
 
@@ -77,7 +78,8 @@ class ApiKeys:
         self._now = now
 
     def create(self, owner: Account, name: str) -> NewApiKey:
-        name = " ".join(name.split())
+        # Invisible format characters (zero-width spaces) would make a name that looks blank.
+        name = " ".join("".join(c for c in name if unicodedata.category(c) != "Cf").split())
         if not name:
             raise InvalidInput("Give the key a name, so you can tell it apart later.")
         if len(name) > MAX_NAME_CHARS:
@@ -126,12 +128,13 @@ class ApiKeys:
 
     def revoke(self, actor: Account, key_id: uuid.UUID) -> None:
         """The owner revokes their own key; an administrator may revoke anyone's."""
-        condition = ApiKey.id == key_id
-        if not actor.is_admin:
-            condition = condition & (ApiKey.user_id == actor.id)
         with transaction(self._sessions) as db:
-            row = db.scalars(select(ApiKey).where(condition).with_for_update()).one_or_none()
-            if row is None:
+            row = db.scalars(
+                select(ApiKey).where(ApiKey.id == key_id).with_for_update()
+            ).one_or_none()
+            # The role is checked in the database: it may have been taken away since the page
+            # or token that carries `actor` was made. Someone else's key is simply "not found".
+            if row is None or (row.user_id != actor.id and not is_current_admin(db, actor)):
                 raise NotFound(KEY_NOT_FOUND)
             if row.revoked_at is None:
                 row.revoked_at = self._now()

@@ -78,13 +78,22 @@ class RedisRateLimiter:
         return int(count), max(1, int(ttl))
 
 
-def enforce(limiter: RateLimiter, action: str, limits: dict[str, int]) -> None:
-    """Count a hit on every key; refuse if any key is over its limit per minute."""
+def enforce(
+    limiter: RateLimiter,
+    action: str,
+    limits: dict[str, int],
+    *,
+    refusal: Callable[[int], str] | None = None,
+) -> None:
+    """Count a hit on every key; refuse if any key is over its limit per minute.
+
+    `refusal` words the message from the seconds to wait; the default names the action."""
     waits = []
     for key, limit in limits.items():
         count, closes_in = limiter.hit(f"{action}:{key}", 60)
         if count > limit:
             waits.append(closes_in)
     if waits:
+        wait = max(waits)
         metrics.record_refusal(action)
-        raise RateLimited(action, max(waits))
+        raise RateLimited(action, wait, refusal(wait) if refusal else None)

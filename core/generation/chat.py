@@ -9,6 +9,7 @@ from its newest exchange.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import uuid
 from collections.abc import Callable
@@ -37,6 +38,8 @@ from core.providers.lookup import find_provider, require_model
 from storage.db import transaction
 from storage.models import Conversation, Generation
 from storage.objects import ObjectMissing, ObjectStore
+
+log = logging.getLogger(__name__)
 
 MAX_MESSAGE_CHARS = 8000
 TITLE_CHARS = 60
@@ -172,12 +175,18 @@ class ChatStudio:
         exchange = Exchange(state, (*state.messages, ChatMessage("user", message)))
 
         def produce(_context: GenerationContext) -> ProducedMedia:
+            # The conversation is written after the stream, so the first token does not wait
+            # for it, and before the generation's row (completed or failed), which points at it.
             try:
                 streamed = stream_answer(provider, exchange.request(), on_text, cancel)
-            finally:
-                # After the stream, so the first token does not wait for this write; before the
-                # generation's row (completed or failed), which points at the conversation.
-                self._keep_conversation(user_id, state)
+            except BaseException:
+                # The provider's error is the one to report, whatever happens to this write.
+                try:
+                    self._keep_conversation(user_id, state)
+                except Exception:
+                    log.exception("could not keep the conversation", extra={"id": str(state.id)})
+                raise
+            self._keep_conversation(user_id, state)
             answer = exchange.answered(replace(streamed, model=streamed.model or state.model))
             cost = self._prices.get(provider.name, ChatPrices()).cost(
                 answer.tokens_in, answer.tokens_out

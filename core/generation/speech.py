@@ -19,6 +19,7 @@ from core.generation.records import (
 from core.modality import Modality
 from core.providers.lookup import find_provider
 from core.providers.speech.base import SpeechProvider, SpeechRequest
+from core.providers.speech.text import speakable_text
 
 SLOW_SUFFIX = "-slow"
 
@@ -39,10 +40,12 @@ class SpeechStudio:
         providers: dict[str, SpeechProvider],
         *,
         default_provider: str,
+        max_characters: int,
     ) -> None:
         self._pipeline = pipeline
         self.providers = providers
         self.default_provider = default_provider
+        self._max_characters = max_characters
 
     def provider(self, name: str) -> SpeechProvider:
         return find_provider(self.providers, name, kind="speech provider")
@@ -77,7 +80,7 @@ class SpeechStudio:
         slow = order.slow and provider.supports_slow
         # Seed 001 names the speeds as models: "gtts" and "gtts-slow".
         model = f"{provider.name}{SLOW_SUFFIX}" if slow else provider.name
-        text = order.text.strip()
+        text = speakable_text(order.text, max_characters=self._max_characters, refusal=InvalidInput)
         spec = GenerationSpec(
             modality=Modality.SPEECH,
             provider=provider.name,

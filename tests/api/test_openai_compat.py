@@ -233,6 +233,12 @@ def test_a_reference_image_comes_inline_never_from_a_fetched_address(
             extra_body={"reference_image_url": "http://169.254.169.254/latest/meta-data"},
         )
     assert "does not fetch" in refused.value.message
+    with pytest.raises(openai.BadRequestError, match="holds no image"):
+        client.images.generate(
+            prompt="a kite",
+            size="128x128",
+            extra_body={"reference_image_url": "data:image/png;base64,"},
+        )
 
 
 @pytest.mark.parametrize("form", ["mp3", "wav"])

@@ -258,7 +258,8 @@ def test_admin_lists_pages_with_totals(http: httpx.Client, caller: Caller, admin
     assert spoken["prompt"] == "an audio for the list" and spoken["voice"] == "en"
     assert float(spoken["duration_seconds"]) > 0 and spoken["file_size_bytes"] > 0
 
-    for params in ({"page": 0}, {"per_page": 0}, {"per_page": 101}, {"page": "two"}):
+    too_far = {"page": 9_223_372_036_854_775_807}
+    for params in ({"page": 0}, {"per_page": 0}, {"per_page": 101}, {"page": "two"}, too_far):
         refused = http.get("/admin/images", headers=admin.headers, params=params)
         assert refused.status_code == 422, params
 
@@ -302,6 +303,10 @@ def test_admin_sees_and_revokes_any_api_key(
         ("/tts/generate", {"prompt": "hi", "voice": "xx-nope"}, 400),
         ("/tts/generate", {"prompt": "hi", "model": "gtts-fast"}, 400),
         ("/tts/generate", {"voice": "en"}, 422),
+        # Refused before any work: no failed generation, no slot of the minute's limit used.
+        ("/tts/generate", {"prompt": "   ", "voice": "es"}, 400),
+        ("/tts/generate", {"prompt": "🙂🙂 ?!", "voice": "en"}, 400),
+        ("/tts/generate", {"prompt": "x" * 3000, "voice": "en"}, 400),
         ("/v1/images/subject", {"image": "not base64!"}, 400),
         ("/v1/images/subject", {"image": "aGVsbG8="}, 400),
         ("/v1/images/memory", {}, 400),
