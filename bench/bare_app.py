@@ -1,32 +1,19 @@
-"""The yardstick for `bench.ui_sessions`: bare Streamlit, a title and a two-field login form.
-
-Two pages through `st.navigation`, so a page switch here costs what Streamlit itself charges
-for one. Not part of Atelier; run only by the benchmark.
+"""The yardstick for `bench.ui_sessions` and `bench.ui_browser`: bare Streamlit served the way
+Atelier is served (an `st.App`, with Nagle's algorithm off on its port, see ui/server_socket.py),
+so a ratio against it is what Atelier's own code adds, not how the two servers are set up. The
+script every run executes is `bench/bare_page.py`.
 """
+
+import sys
+from pathlib import Path
 
 import streamlit as st
 
+# Run as `streamlit run bench/bare_app.py` from anywhere: the repository is not on the path.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-def _form(title: str) -> None:
-    st.title(title)
-    with st.form("login"):
-        st.text_input("Email")
-        st.text_input("Password", type="password")
-        st.form_submit_button("Log in")
+from ui.server_socket import disable_nagle_on_listeners
 
+disable_nagle_on_listeners()
 
-def log_in() -> None:
-    _form("Bare login")
-
-
-def other() -> None:
-    _form("Bare other")
-
-
-st.navigation(
-    [
-        st.Page(log_in, title="Log in", url_path="login", default=True),
-        st.Page(other, title="Other", url_path="other"),
-    ],
-    position="hidden",
-).run()
+app = st.App(Path(__file__).resolve().parent / "bare_page.py")

@@ -5,7 +5,8 @@ does: it sends the `rerun_script` BackMsg with the page's name or hash and reads
 until `script_finished` (a run that ends early for a rerun, e.g. `st.switch_page`, is followed
 by the next run and counted in `script_runs`). Three `streamlit run` processes on free loopback
 ports, started by this run: Atelier on its embedded defaults (SQLite and a folder in a
-temporary DATA_DIR), and `bench/bare_app.py` (a title and a two-field login form) twice: with
+temporary DATA_DIR), and `bench/bare_app.py` (a title and a two-field login form, served the way
+Atelier is) twice: with
 Atelier's `.streamlit/config.toml` ("bare", the yardstick for the ratios: what Atelier's own
 code adds) and with none ("bare_streamlit_defaults").
 
