@@ -15,6 +15,8 @@ from tests.support.postgres import temporary_database
 from tests.support.seaweedfs import SeaweedFS
 
 PASSWORD = "correct horse 42"
+# The one browser origin the test server lets call its API.
+ALLOWED_ORIGIN = "http://studio.example"
 
 
 def api_settings(database_url: str, seaweedfs: SeaweedFS, prefix: str) -> dict[str, str]:
@@ -35,6 +37,7 @@ def api_settings(database_url: str, seaweedfs: SeaweedFS, prefix: str) -> dict[s
         "REFRESH_TOKEN_REUSE_LEEWAY_SECONDS": "0",
         "ANONYMOUS_GENERATION": "true",
         "LIMIT_ANONYMOUS_GENERATIONS_PER_MINUTE": "1000",
+        "CORS_ORIGINS": ALLOWED_ORIGIN,
     }
 
 
