@@ -84,24 +84,25 @@ class GenerationPipeline:
         self._admit(user_id, spec.modality)
         say = progress or (lambda _message: None)
         record = self._new_record(user_id, spec, generation_id or uuid.uuid4())
-        # input.json does not depend on the result: write it while the provider works.
-        input_written = self._pool.submit(
-            self._put_json, record.bucket, record.input_key, spec.params
-        )
+
+        def write_input() -> Future[str]:
+            # Sent with the other files once the provider is done, not while it works: signing
+            # and sending it then took CPU from a streamed answer's first token (2 cores).
+            return self._pool.submit(self._put_json, record.bucket, record.input_key, spec.params)
 
         say(f"Generating with {spec.provider} · {spec.model}…")
         started = time.perf_counter()
         try:
             produced = produce(GenerationContext(record.id, record.bucket, _prefix(record)))
         except AtelierError as error:
-            self._fail(record, spec, input_written, str(error), started)
+            self._fail(record, spec, write_input(), str(error), started)
         except Exception:
             log.exception("provider crashed", extra={"generation_id": str(record.id)})
-            self._fail(record, spec, input_written, UNEXPECTED_FAILURE, started)
+            self._fail(record, spec, write_input(), UNEXPECTED_FAILURE, started)
 
         say("Saving to your history…")
         record = self._completed(record, produced, _elapsed_ms(started))
-        self._store_files(record, spec, produced, input_written, started)
+        self._store_files(record, spec, produced, write_input(), started)
         self._index_and_count(record, spec, produced, started)
         _count(record, started)
         return record
@@ -152,7 +153,7 @@ class GenerationPipeline:
         input_written: Future[str],
         started: float,
     ) -> None:
-        """The media, its thumbnail and record.json, in parallel with the pending input.json."""
+        """The media, its thumbnail, record.json and input.json, in parallel."""
         writes = [
             input_written,
             self._pool.submit(
