@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import datetime, time, timedelta
-from typing import assert_never
+from typing import NoReturn, assert_never
 
 from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -129,6 +129,25 @@ class GenerationLimits:
         the daily quota by the number in flight. The per-minute limit counts every start
         atomically, which is what bounds such a burst.
         """
+        per_minute = self._check_daily(user_id, modality, wanted=1)
+        if per_minute == UNLIMITED:
+            return
+        count, closes_in = self._limiter.hit(f"generate:{user_id}", 60)
+        if count > per_minute:
+            self._refuse_per_minute(per_minute, closes_in)
+
+    def require_room(self, user_id: uuid.UUID, modality: Modality, wanted: int) -> None:
+        """Refuse up front a batch that the limits would stop part way (e.g. `n` images in
+        one API call), counting nothing: each generation is still admitted as it starts."""
+        per_minute = self._check_daily(user_id, modality, wanted=wanted)
+        if per_minute == UNLIMITED:
+            return
+        count, closes_in = self._limiter.peek(f"generate:{user_id}", 60)
+        if count + wanted > per_minute:
+            self._refuse_per_minute(per_minute, closes_in, room=max(0, per_minute - count))
+
+    def _check_daily(self, user_id: uuid.UUID, modality: Modality, *, wanted: int) -> int:
+        """Refuse if `wanted` more would pass today's quota; the per-minute limit that applies."""
         with self._sessions() as db:
             limits = self._effective(db, user_id)
             daily = limits.daily(modality) or UNLIMITED
@@ -136,31 +155,37 @@ class GenerationLimits:
                 used = db.scalar(
                     self._today_query(user_id).where(UsageEvent.modality == modality.value)
                 )
-                if (used or 0) >= daily:
-                    self._refuse_daily(modality, daily)
-        per_minute = limits.generations_per_minute or UNLIMITED
-        if per_minute == UNLIMITED:
-            return
-        count, closes_in = self._limiter.hit(f"generate:{user_id}", 60)
-        if count > per_minute:
-            metrics.record_refusal("generations_per_minute")
-            raise LimitReached(
-                "generation",
-                closes_in,
-                f"You can start {per_minute} generations a minute. Try again in {closes_in} s.",
-            )
+                if (used or 0) + wanted > daily:
+                    self._refuse_daily(modality, daily, used or 0, wanted)
+        return limits.generations_per_minute or UNLIMITED
 
-    def _refuse_daily(self, modality: Modality, quota: int) -> None:
+    def _refuse_per_minute(
+        self, per_minute: int, closes_in: int, room: int | None = None
+    ) -> NoReturn:
+        metrics.record_refusal("generations_per_minute")
+        left = "" if room is None else f" {room} more can start now."
+        raise LimitReached(
+            "generation",
+            closes_in,
+            f"You can start {per_minute} generations a minute.{left} Try again in {closes_in} s.",
+        )
+
+    def _refuse_daily(self, modality: Modality, quota: int, used: int, wanted: int) -> NoReturn:
         now = self._now()
         midnight = datetime.combine(now.date() + timedelta(days=1), time(), tzinfo=now.tzinfo)
         wait = max(1, int((midnight - now).total_seconds()))
         hours, minutes = divmod(max(1, wait // 60), 60)
         metrics.record_refusal(f"daily_{modality.value}")
+        spent = (
+            f"You have used today's {quota} {modality.value} generations."
+            if used >= quota
+            else f"Today's quota leaves {quota - used} {modality.value} generations; "
+            f"you asked for {wanted}."
+        )
         raise LimitReached(
             modality.value,
             wait,
-            f"You have used today's {quota} {modality.value} generations. "
-            f"The quota resets at 00:00 UTC, in {hours} h {minutes} min.",
+            f"{spent} The quota resets at 00:00 UTC, in {hours} h {minutes} min.",
         )
 
     def _effective(self, db: Session, user_id: uuid.UUID) -> LimitOverrides:

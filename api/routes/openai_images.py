@@ -49,6 +49,9 @@ def generate_images(
     chosen = image_model(app, body.model)
     width, height = DEFAULT_SIZE if body.size in (None, "auto") else parse_size(body.size)
     reference = _reference_png(app, account, body.reference_image_url)
+    # All or none: a limit reached after the second of four would make images the caller
+    # never receives, yet counted against them.
+    app.limits.require_room(account.id, Modality.IMAGE, body.n)
     records = [
         app.images.generate(
             account.id,

@@ -26,6 +26,10 @@ class RateLimiter(Protocol):
         """Count one hit; return (hits in the current window, seconds until it closes)."""
         ...
 
+    def peek(self, key: str, window_seconds: int) -> tuple[int, int]:
+        """The same answer as `hit`, without counting: 0 when no window is open."""
+        ...
+
 
 class SqlRateLimiter:
     def __init__(self, sessions: sessionmaker[Session], now: Callable[[], datetime]) -> None:
@@ -61,6 +65,17 @@ class SqlRateLimiter:
         closes_in = (started + timedelta(seconds=window_seconds) - now).total_seconds()
         return int(count), max(1, math.ceil(closes_in))
 
+    def peek(self, key: str, window_seconds: int) -> tuple[int, int]:
+        now = self._now()
+        with self._sessions() as session:
+            row = session.get(RateLimitCounter, key)
+        if row is None or row.window_started_at <= now - timedelta(seconds=window_seconds):
+            return 0, window_seconds
+        closes_in = (
+            row.window_started_at + timedelta(seconds=window_seconds) - now
+        ).total_seconds()
+        return row.count, max(1, math.ceil(closes_in))
+
 
 class RedisRateLimiter:
     def __init__(self, url: str) -> None:
@@ -76,6 +91,16 @@ class RedisRateLimiter:
         pipe.ttl(name)
         _created, count, ttl = pipe.execute()
         return int(count), max(1, int(ttl))
+
+    def peek(self, key: str, window_seconds: int) -> tuple[int, int]:
+        name = f"atelier:rate:{key}"
+        pipe = self._redis.pipeline()
+        pipe.get(name)
+        pipe.ttl(name)
+        count, ttl = pipe.execute()
+        if count is None or int(ttl) <= 0:
+            return 0, window_seconds
+        return int(count), int(ttl)
 
 
 def enforce(

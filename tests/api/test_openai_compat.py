@@ -292,3 +292,17 @@ def test_errors_are_in_openai_shape(
         pytest.raises(openai.AuthenticationError),
     ):
         stranger.models.list()
+
+
+def test_a_batch_the_minute_limit_would_cut_short_makes_nothing(
+    client: openai.OpenAI, caller: Caller, database: Engine
+) -> None:
+    # A plain user may start 10 generations a minute: 8 here, then 4 more would cross it.
+    for _ in range(2):
+        client.images.generate(model=SKETCH, prompt="a kite", n=4, size="64x64")
+
+    with pytest.raises(openai.RateLimitError, match="2 more can start now"):
+        client.images.generate(model=SKETCH, prompt="a kite", n=4, size="64x64")
+
+    assert len(rows(database, caller.id, "image")) == 8
+    assert len(client.images.generate(model=SKETCH, prompt="a kite", n=2, size="64x64").data) == 2

@@ -31,6 +31,17 @@ def test_concurrent_hits_are_all_counted(limiter: RateLimiter) -> None:
     assert counts == list(range(1, 41))
 
 
+def test_peeking_tells_the_count_without_adding_to_it(limiter: RateLimiter) -> None:
+    key = f"test:{uuid.uuid4()}"
+    assert limiter.peek(key, 60) == (0, 60)
+    limiter.hit(key, 60)
+    limiter.hit(key, 60)
+    count, closes_in = limiter.peek(key, 60)
+    assert count == 2 and 1 <= closes_in <= 60
+    assert limiter.peek(key, 60)[0] == 2
+    assert limiter.hit(key, 60)[0] == 3
+
+
 def test_enforce_refuses_past_the_limit_and_says_when_to_retry(limiter: RateLimiter) -> None:
     key = str(uuid.uuid4())
     for _ in range(3):
