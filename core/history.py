@@ -48,6 +48,9 @@ def request_prefix(generation_id: uuid.UUID, created_at: datetime) -> str:
 
 
 def index_prefix(user_id: uuid.UUID, modality: Modality) -> str:
+    # The owner becomes part of a key: only a real id, never text such as "../other".
+    if not isinstance(user_id, uuid.UUID):
+        raise TypeError(f"a history owner is a UUID, not {user_id!r}")
     return f"users/{user_id}/{modality}/history/"
 
 

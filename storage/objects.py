@@ -167,10 +167,18 @@ class LocalObjectStore:
         relative = path.relative_to((self.root / bucket).resolve()).as_posix()
         return f"{bucket}/{relative}"
 
+    def _folder(self, bucket: str, prefix: str) -> Path:
+        """The folder a listing prefix names; it may not lead out of the bucket."""
+        bucket_dir = (self.root / bucket).resolve()
+        folder = (bucket_dir / prefix).resolve()
+        if prefix.startswith("/") or not folder.is_relative_to(bucket_dir):
+            raise ValueError(f"invalid prefix: {prefix!r}")
+        return folder
+
     def list_objects(self, bucket: str, prefix: str) -> Iterator[ObjectInfo]:
-        bucket_dir = self.root / bucket
+        bucket_dir = (self.root / bucket).resolve()
         # Walk only below the deepest directory the prefix names.
-        start = bucket_dir / prefix.rsplit("/", 1)[0] if "/" in prefix else bucket_dir
+        start = self._folder(bucket, prefix.rsplit("/", 1)[0]) if "/" in prefix else bucket_dir
         if not start.is_dir():
             return
         for dirpath, _dirs, files in sorted(os.walk(start)):
@@ -187,7 +195,7 @@ class LocalObjectStore:
                     yield ObjectInfo(key, _file_version(stat), stat.st_size)
 
     def list_level(self, bucket: str, prefix: str) -> Listing:
-        folder = self.root / bucket / prefix
+        folder = self._folder(bucket, prefix)
         prefixes, objects = [], []
         try:
             children = list(folder.iterdir())

@@ -151,3 +151,8 @@ def test_the_first_page_of_a_long_history_reads_only_the_newest_days(
     newest = {index_key(user_id, Modality.IMAGE, r.created_at.date()) for r in made[-7:]}
     assert 3 <= len(reads) <= 7
     assert set(reads) <= newest
+
+
+def test_a_history_owner_is_an_id_never_a_path(services: Services) -> None:
+    with pytest.raises(TypeError):
+        list(services.history.entries("../other", [Modality.IMAGE]))  # type: ignore[arg-type]

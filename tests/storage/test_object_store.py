@@ -118,6 +118,11 @@ def test_keys_cannot_escape_the_bucket(services: Services, bucket: str) -> None:
         pytest.skip("S3 keys are opaque strings; only the folder store maps them to paths")
     with pytest.raises(ValueError):
         services.objects.put(bucket, "../../etc/passwd", b"x", "text/plain")
+    for prefix in ("/etc/", "../", "users/../../", "users/x/../../../"):
+        with pytest.raises(ValueError):
+            services.objects.list_level(bucket, prefix)
+        with pytest.raises(ValueError):
+            list(services.objects.list_objects(bucket, prefix + "passwd"))
 
 
 def test_presigned_url_serves_the_object_only_with_s3(services: Services, bucket: str) -> None:
