@@ -41,3 +41,22 @@ def test_cookie_routes_refuse_cross_site_and_bad_codes(app_server: AppServer) ->
     assert "set-cookie" not in bogus.headers
     malformed = httpx.post(f"{app_server.url}/api/session", content=b"{")
     assert malformed.status_code == 400
+
+
+def test_the_session_route_refuses_foreign_origins_and_odd_bodies(app_server: AppServer) -> None:
+    url = f"{app_server.url}/api/session"
+    # No Sec-Fetch-Site (an older browser or a script), but a foreign page's Origin.
+    foreign = httpx.post(url, json={"code": "x" * 43}, headers={"Origin": "http://evil.example"})
+    assert foreign.status_code == 403
+    ours = httpx.post(url, json={"code": "x" * 43}, headers={"Origin": app_server.url})
+    assert ours.status_code == 401
+    for body in (
+        b'{"code": "\\ud800"}',
+        b"[" * 500 + b"]" * 500,
+        b'{"code": 5}',
+        b'{"code": "' + b"a" * 500 + b'"}',
+    ):
+        odd = httpx.post(url, content=body, headers={"Content-Type": "application/json"})
+        assert odd.status_code == 400, body[:40]
+    huge = httpx.post(url, content=b'{"code": "' + b"a" * 10_000_000 + b'"}')
+    assert huge.status_code == 413

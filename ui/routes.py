@@ -6,7 +6,9 @@ browser posts it here (see `ui/cookie_bridge.py`).
 
 from __future__ import annotations
 
+import json
 import logging
+from urllib.parse import urlsplit
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -23,21 +25,50 @@ log = logging.getLogger(__name__)
 REFRESH_COOKIE = "atelier_refresh"
 
 
+# The handoff code is a 43-character URL-safe token; nothing bigger is read.
+_MAX_SESSION_BODY = 1024
+_MAX_CODE = 128
+
+
+def _expected() -> Response:
+    return JSONResponse({"error": 'expected {"code": "..."}'}, status_code=400)
+
+
 def _refuse_cross_site(request: Request) -> Response | None:
     # SameSite=Strict already keeps the cookie off cross-site requests; this also stops a
-    # cross-site page from making us set or clear one.
-    if request.headers.get("sec-fetch-site", "same-origin") not in {"same-origin", "none"}:
+    # cross-site page from making us set or clear one. Browsers that send no Sec-Fetch-Site
+    # still send Origin on a cross-site POST: its host must be ours.
+    site = request.headers.get("sec-fetch-site", "same-origin")
+    origin = request.headers.get("origin")
+    foreign_origin = origin is not None and urlsplit(origin).netloc != request.headers.get("host")
+    if site not in {"same-origin", "none"} or foreign_origin:
         return JSONResponse({"error": "cross-site request refused"}, status_code=403)
     return None
+
+
+async def _small_body(request: Request) -> bytes | None:
+    """The body, or None once it passes `_MAX_SESSION_BODY` (read no further)."""
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > _MAX_SESSION_BODY:
+            return None
+    return body
 
 
 async def redeem_session_code(request: Request) -> Response:
     if refused := _refuse_cross_site(request):
         return refused
+    body = await _small_body(request)
+    if body is None:
+        return JSONResponse({"error": "request body too large"}, status_code=413)
     try:
-        code = str((await request.json())["code"])
-    except (ValueError, KeyError, TypeError):
-        return JSONResponse({"error": 'expected {"code": ...}'}, status_code=400)
+        code = json.loads(body)["code"]
+    except (ValueError, KeyError, TypeError, RecursionError):
+        return _expected()
+    # Text that cannot be a code (a lone surrogate cannot even be hashed) is refused here.
+    if not isinstance(code, str) or len(code) > _MAX_CODE or not code.isascii():
+        return _expected()
     app = services()
     try:
         token = await run_in_threadpool(app.auth.redeem_handoff, code)
