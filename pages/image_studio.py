@@ -125,7 +125,8 @@ if avatar_box.open:
 if st.button("Generate", type="primary", icon="✨"):
     with user_errors():
         seed_text = seed_text.strip()
-        if seed_text and not seed_text.isdigit():
+        # isdigit() alone lets "²" through, which int() then refuses.
+        if seed_text and not (seed_text.isascii() and seed_text.isdigit()):
             st.error("The seed must be a whole number, or blank for a random one.", icon="⚠️")
             st.stop()
         with progress("Generating…") as step:

@@ -6,6 +6,7 @@ when that window closes.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -103,6 +104,12 @@ class RedisRateLimiter:
         return int(count), int(ttl)
 
 
+def limit_key(action: str, key: str) -> str:
+    """The counter's name: the caller's part (an email, an IP) as a fixed-length digest, so no
+    input can overflow the column or put arbitrary text into a key."""
+    return f"{action}:{hashlib.sha256(key.encode('utf-8', 'surrogatepass')).hexdigest()[:32]}"
+
+
 def enforce(
     limiter: RateLimiter,
     action: str,
@@ -115,7 +122,7 @@ def enforce(
     `refusal` words the message from the seconds to wait; the default names the action."""
     waits = []
     for key, limit in limits.items():
-        count, closes_in = limiter.hit(f"{action}:{key}", 60)
+        count, closes_in = limiter.hit(limit_key(action, key), 60)
         if count > limit:
             waits.append(closes_in)
     if waits:

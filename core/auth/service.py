@@ -105,9 +105,10 @@ class AuthService:
         self, email: str, password: str, *, ip: str | None, user_agent: str | None = None
     ) -> SignedIn:
         try:
-            account_key = normalize_email(email)
+            account_key, well_formed = normalize_email(email), True
         except InvalidInput:
-            account_key = email.strip().lower()
+            # Still counted against the limit; no account can have it (nor may a NUL reach SQL).
+            account_key, well_formed = email.strip().lower(), False
         enforce(
             self._limiter,
             "login",
@@ -117,7 +118,11 @@ class AuthService:
             },
         )
         with transaction(self._sessions) as db:
-            user = db.scalars(select(User).where(User.email == account_key)).one_or_none()
+            user = (
+                db.scalars(select(User).where(User.email == account_key)).one_or_none()
+                if well_formed
+                else None
+            )
             if (
                 not self._hasher.verify(password, user.password_hash if user else None)
                 or user is None

@@ -249,3 +249,18 @@ def test_register_is_limited_per_ip(services: Services) -> None:
     with pytest.raises(RateLimited, match="Too many register attempts"):
         services.auth.register("user9@example.com", PASSWORD, ip="10.7.7.7")
     services.auth.register("user9@example.com", PASSWORD, ip="10.7.7.8")
+
+
+def test_the_longest_emails_register_and_log_in(services: Services) -> None:
+    # 245 characters: the login limiter's key once outgrew its column on PostgreSQL.
+    email = "a" * 64 + "@" + "b" * 63 + "." + "c" * 63 + "." + "d" * 40 + ".example.com"
+    assert len(email) == 245
+    services.auth.register(email, PASSWORD, ip="10.0.0.9")
+    assert services.auth.login(email, PASSWORD, ip="10.0.0.9").account.email == email
+
+
+@pytest.mark.parametrize("email", ["ada\x00@example.com", "not an email", "ada@\udcff.example"])
+def test_an_email_that_cannot_exist_is_just_a_wrong_login(services: Services, email: str) -> None:
+    services.auth.register("ada@example.com", PASSWORD, ip="10.0.0.1")
+    with pytest.raises(AuthenticationFailed, match="Wrong email or password"):
+        services.auth.login(email, PASSWORD, ip="10.0.0.1")

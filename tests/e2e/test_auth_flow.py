@@ -5,6 +5,7 @@ from __future__ import annotations
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import create_engine, select
 
+from core.auth.rate_limit import limit_key
 from storage.models import AuthSession, RateLimitCounter, User
 from tests.support.app_server import AppServer
 from tests.support.studio import Studio, new_email
@@ -148,7 +149,7 @@ def _login_attempts(app_server: AppServer, email: str) -> int:
         with engine.connect() as connection:
             count = connection.execute(
                 select(RateLimitCounter.count).where(
-                    RateLimitCounter.key == f"login:account:{email}"
+                    RateLimitCounter.key == limit_key("login", f"account:{email}")
                 )
             ).scalar()
     finally:

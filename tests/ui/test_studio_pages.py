@@ -53,11 +53,12 @@ def test_image_studio_custom_size(signed_in: AppTest) -> None:
 
 def test_image_studio_explains_a_bad_seed_and_an_empty_prompt(signed_in: AppTest) -> None:
     at = signed_in.switch_page("../pages/image_studio.py").run()
-    at.text_input(key="image_seed").input("twelve")
-    _button(at, "Generate")
-    assert [e.value for e in at.error] == [
-        "The seed must be a whole number, or blank for a random one."
-    ]
+    for bad_seed in ("twelve", "²"):
+        at.text_input(key="image_seed").input(bad_seed)
+        _button(at, "Generate")
+        assert [e.value for e in at.error] == [
+            "The seed must be a whole number, or blank for a random one."
+        ]
 
     at.text_input(key="image_seed").input("")
     _button(at, "Generate")
