@@ -19,6 +19,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any, NoReturn
 
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core import metrics
@@ -36,10 +37,13 @@ from core.generation.rows import insert_generation_row, mark_generation_failed
 from core.generation.status import Status
 from core.history import HistoryIndex, IndexEntry, request_prefix
 from core.modality import Modality
+from core.storable import require_storable
 from storage.db import transaction
 from storage.objects import ObjectStore
 
 log = logging.getLogger(__name__)
+
+DATABASE_DOWN = "The database is not answering, so the result could not be kept. Try again soon."
 
 # Refuses a generation before it starts (limits and quotas) by raising an AtelierError.
 Admission = Callable[[uuid.UUID, Modality], None]
@@ -81,6 +85,8 @@ class GenerationPipeline:
         `generation_id` is the caller's when the same work may be attempted again (a queued job
         delivered twice keeps one id); a new one is drawn otherwise.
         """
+        require_storable(spec.prompt, "The prompt")
+        require_storable(spec.params)
         self._admit(user_id, spec.modality)
         say = progress or (lambda _message: None)
         record = self._new_record(user_id, spec, generation_id or uuid.uuid4())
@@ -203,11 +209,15 @@ class GenerationPipeline:
             self._fail(record, spec, None, _plain(error), started, row_exists=True)
         try:
             row_written.result()
-        except Exception:
-            # The user has their result and it is in their history; only the counts miss it.
+        except Exception as error:
+            # The Gallery, Home and the quotas read the rows: nothing the user sees may exist
+            # without one. The index line and the media go again, and the generation failed.
             log.exception(
                 "could not record generation row", extra={"generation_id": str(record.id)}
             )
+            self._unindex_quietly(record)
+            self._delete_media_quietly(record)
+            self._fail(record, spec, None, _plain(error), started)
 
     def _fail(
         self,
@@ -265,6 +275,14 @@ class GenerationPipeline:
         with transaction(self._sessions) as db:
             mark_generation_failed(db, record)
 
+    def _unindex_quietly(self, record: GenerationRecord) -> None:
+        try:
+            self._history.remove(
+                record.user_id, record.modality, [record.id], record.created_at.date()
+            )
+        except Exception:  # noqa: BLE001 - best effort; the failure itself is already reported
+            log.warning("could not remove index line", extra={"generation_id": str(record.id)})
+
     def _delete_media_quietly(self, record: GenerationRecord) -> None:
         for key in (record.media_key, record.thumbnail_key):
             if key is None:
@@ -293,7 +311,11 @@ def _prefix(record: GenerationRecord) -> str:
 
 
 def _plain(error: Exception) -> str:
-    return str(error) if isinstance(error, AtelierError) else UNEXPECTED_FAILURE
+    if isinstance(error, AtelierError):
+        return str(error)
+    if isinstance(error, OperationalError):
+        return DATABASE_DOWN
+    return UNEXPECTED_FAILURE
 
 
 def _thumbnail_key(prefix: str, produced: ProducedMedia) -> str | None:

@@ -6,13 +6,15 @@ import concurrent.futures
 import json
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
-from core.errors import ProviderError, StorageUnavailable
+from core.errors import InvalidInput, ProviderError, StorageUnavailable
 from core.generation.pipeline import GenerationPipeline
 from core.generation.records import GenerationContext, GenerationFailed, ProducedMedia
 from core.history import HistoryIndex, IndexEntry, index_key
@@ -240,3 +242,50 @@ def test_writers_in_separate_processes_never_lose_a_line(
     assert sorted(json.loads(line)["prompt"] for line in body.splitlines()) == sorted(
         f"line {n}" for n in range(40)
     )
+
+
+@pytest.mark.parametrize(
+    ("prompt", "params"),
+    [
+        ("a teal\x00 square", {}),
+        ("a teal square", {"style": "ink\x00"}),
+        ("a broken \ud800 character", {}),
+        ("a teal square", {"temperature": float("inf")}),
+        ("a teal square", {"nested": [{"weight": float("nan")}]}),
+    ],
+)
+def test_input_no_store_can_keep_is_refused_before_anything_starts(
+    services: Services, user_id: uuid.UUID, prompt: str, params: dict[str, Any]
+) -> None:
+    spec = replace(image_spec(prompt), params=image_spec(prompt).params | params)
+
+    with pytest.raises(InvalidInput):
+        services.pipeline.run(user_id, spec, made_image)
+
+    assert _rows(services) == [] and _events(services) == []
+    assert _index_lines(services, user_id) == []
+
+
+def test_a_row_that_cannot_be_written_fails_the_generation_and_takes_back_its_line(
+    services: Services, user_id: uuid.UUID, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pipeline = services.pipeline
+    insert = pipeline._insert_row
+
+    def database_gone_for_completed(record: Any, spec: Any, produced: Any) -> None:
+        if record.status == "completed":
+            raise OperationalError("INSERT", {}, Exception("server closed the connection"))
+        insert(record, spec, produced)
+
+    monkeypatch.setattr(pipeline, "_insert_row", database_gone_for_completed)
+
+    with pytest.raises(GenerationFailed, match="database is not answering") as failure:
+        pipeline.run(user_id, image_spec(), made_image)
+
+    assert _index_lines(services, user_id) == []
+    [row] = _rows(services)
+    assert (row.status, row.media_key) == ("failed", None)
+    prefix = failure.value.record.record_key.rpartition("/")[0]
+    with pytest.raises(ObjectMissing):
+        services.objects.get(services.settings.s3_bucket_image, prefix + "/image/original.png")
+    assert _json(services, failure.value.record.record_key)["status"] == "failed"
