@@ -19,8 +19,9 @@ from pathlib import Path
 from playwright.sync_api import Browser, expect, sync_playwright
 
 from bench.stack import percentiles
-from bench.ui_sessions import BARE_APP, ROOT, Server, _clean_env, start_streamlit
+from bench.ui_sessions import BARE_APP, ROOT, _clean_env, start_streamlit
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.support.app_server import AppServer
 
 
 def _until_login_form(browser: Browser, url: str) -> float:
@@ -45,7 +46,7 @@ def main() -> None:
         bare_dir = work / "bare"
         (bare_dir / ".streamlit").mkdir(parents=True)
         shutil.copy(ROOT / ".streamlit" / "config.toml", bare_dir / ".streamlit" / "config.toml")
-        servers: list[Server] = []
+        servers: list[AppServer] = []
         try:
             servers.append(
                 start_streamlit(BARE_APP, bare_dir, work / "bare.log", env, "/_stcore/health")

@@ -49,6 +49,7 @@ from websockets.exceptions import WebSocketException
 from bench.stack import percentiles
 from core.config import Settings
 from core.services import start_services
+from tests.support.app_server import AppServer
 from tests.support.ports import free_port
 from ui.routes import REFRESH_COOKIE
 
@@ -248,27 +249,9 @@ async def page_switches(app: App, cookies: list[str | None], switches: int) -> S
 # --- the servers ------------------------------------------------------------------------------
 
 
-@dataclass
-class Server:
-    url: str
-    process: subprocess.Popen[bytes]
-    log_path: Path
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-    def log_tail(self, lines: int = 40) -> str:
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-
-
 def start_streamlit(
     script: Path, cwd: Path, log_path: Path, env: dict[str, str], health: str
-) -> Server:
+) -> AppServer:
     port = free_port()
     command = [
         sys.executable, "-m", "streamlit", "run", str(script),
@@ -283,7 +266,7 @@ def start_streamlit(
         stdout=log_path.open("wb"),
         stderr=subprocess.STDOUT,
     )
-    server = Server(f"http://127.0.0.1:{port}", process, log_path)
+    server = AppServer(f"http://127.0.0.1:{port}", env, process, log_path)
     deadline = time.monotonic() + START_TIMEOUT_S
     while True:
         try:
@@ -383,7 +366,7 @@ def main() -> None:
         no_config.mkdir()
         if (config := args.app_dir / ".streamlit" / "config.toml").is_file():
             shutil.copy(config, same_config / ".streamlit" / "config.toml")
-        servers: list[Server] = []
+        servers: list[AppServer] = []
         try:
             for cwd in (same_config, no_config):
                 servers.append(

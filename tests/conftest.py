@@ -19,7 +19,7 @@ from core.config import Settings
 from core.services import Services, start_services
 from storage.migrate import upgrade_to_head
 from storage.models import Base
-from tests.support.app_server import AppServer, start_app
+from tests.support.app_server import AppServer, stack_settings, start_app
 from tests.support.clock import FakeClock
 from tests.support.postgres import temporary_database
 from tests.support.seaweedfs import SeaweedFS, start_seaweedfs
@@ -123,21 +123,7 @@ def app_server(
     prefix = f"e2e-{uuid.uuid4().hex[:8]}"
     with temporary_database() as database_url:
         server = start_app(
-            tmp_path_factory.mktemp("app"),
-            {
-                "DATABASE_URL": database_url,
-                "S3_ENDPOINT_URL": seaweedfs.endpoint_url,
-                "S3_PUBLIC_ENDPOINT_URL": seaweedfs.endpoint_url,
-                "S3_ACCESS_KEY": seaweedfs.access_key,
-                "S3_SECRET_KEY": seaweedfs.secret_key,
-                "S3_BUCKET_IMAGE": f"{prefix}-image",
-                "S3_BUCKET_SPEECH": f"{prefix}-tts",
-                "S3_BUCKET_CHAT": f"{prefix}-chat",
-                "BCRYPT_ROUNDS": "4",
-                # Every browser here comes from 127.0.0.1: per-IP limits would couple the tests.
-                "LOGIN_IP_LIMIT_PER_MINUTE": "10000",
-                "REGISTER_LIMIT_PER_MINUTE": "10000",
-            },
+            tmp_path_factory.mktemp("app"), stack_settings(database_url, seaweedfs, prefix)
         )
         yield server
         server.stop()

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from tests.support.app_server import AppServer, start_app
+from tests.support.app_server import AppServer, stack_settings, start_app
 from tests.support.postgres import temporary_database
 from tests.support.seaweedfs import SeaweedFS
 
@@ -20,19 +20,7 @@ ALLOWED_ORIGIN = "http://studio.example"
 
 
 def api_settings(database_url: str, seaweedfs: SeaweedFS, prefix: str) -> dict[str, str]:
-    return {
-        "DATABASE_URL": database_url,
-        "S3_ENDPOINT_URL": seaweedfs.endpoint_url,
-        "S3_PUBLIC_ENDPOINT_URL": seaweedfs.endpoint_url,
-        "S3_ACCESS_KEY": seaweedfs.access_key,
-        "S3_SECRET_KEY": seaweedfs.secret_key,
-        "S3_BUCKET_IMAGE": f"{prefix}-image",
-        "S3_BUCKET_SPEECH": f"{prefix}-tts",
-        "S3_BUCKET_CHAT": f"{prefix}-chat",
-        "BCRYPT_ROUNDS": "4",
-        # Every client here is 127.0.0.1: per-IP limits would couple the tests.
-        "LOGIN_IP_LIMIT_PER_MINUTE": "10000",
-        "REGISTER_LIMIT_PER_MINUTE": "10000",
+    return stack_settings(database_url, seaweedfs, prefix) | {
         # An API client keeps its refresh token itself; no browser race to forgive.
         "REFRESH_TOKEN_REUSE_LEEWAY_SECONDS": "0",
         "ANONYMOUS_GENERATION": "true",

@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 
 from tests.support.ports import free_port
+from tests.support.seaweedfs import SeaweedFS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,6 +34,24 @@ class AppServer:
 
     def log_tail(self, lines: int = 60) -> str:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def stack_settings(database_url: str, seaweedfs: SeaweedFS, prefix: str) -> dict[str, str]:
+    """The app on PostgreSQL + SeaweedFS with buckets of its own, as the tests start it."""
+    return {
+        "DATABASE_URL": database_url,
+        "S3_ENDPOINT_URL": seaweedfs.endpoint_url,
+        "S3_PUBLIC_ENDPOINT_URL": seaweedfs.endpoint_url,
+        "S3_ACCESS_KEY": seaweedfs.access_key,
+        "S3_SECRET_KEY": seaweedfs.secret_key,
+        "S3_BUCKET_IMAGE": f"{prefix}-image",
+        "S3_BUCKET_SPEECH": f"{prefix}-tts",
+        "S3_BUCKET_CHAT": f"{prefix}-chat",
+        "BCRYPT_ROUNDS": "4",
+        # Every client here is 127.0.0.1: per-IP limits would couple the tests.
+        "LOGIN_IP_LIMIT_PER_MINUTE": "10000",
+        "REGISTER_LIMIT_PER_MINUTE": "10000",
+    }
 
 
 def start_app(workdir: Path, settings_env: dict[str, str]) -> AppServer:
