@@ -104,6 +104,33 @@ class Settings(BaseSettings):
     limit_anonymous_generations_per_minute: int = Field(default=2, ge=1)
     limit_admin_requests_per_minute: int = Field(default=100, ge=1)
 
+    # --- the job queue (image and speech generations run as jobs) ---
+    # Empty: a few threads of the app run the jobs (no services). A Redis or RabbitMQ URL
+    # (redis://127.0.0.1:6379/0, amqp://guest:guest@127.0.0.1:5672//): the app only queues,
+    # and Celery workers (`make worker`) run them.
+    celery_broker_url: str = ""
+    # Seconds the broker may wait for a worker to acknowledge a message before giving it to
+    # another (Redis; RabbitMQ notices a lost worker at once). A job redelivered while it
+    # still runs is refused by its row, so this only bounds how late a lost message returns.
+    celery_visibility_timeout_seconds: int = Field(default=3600, ge=10)
+    # Threads that run jobs inside the app when there is no broker.
+    job_embedded_workers: int = Field(default=2, ge=1, le=32)
+    # Queues (engine classes) a worker takes jobs from: "cpu", "gpu" (local diffusion).
+    job_worker_queues: str = "cpu,gpu"
+    # Jobs one user may have running at once (0 = no cap); the rest wait their turn while
+    # other users' jobs go first, round robin.
+    job_running_per_user: int = Field(default=2, ge=0)
+    job_heartbeat_seconds: float = Field(default=5.0, gt=0)
+    # A running job whose worker has not beaten for this long is run again (or failed after
+    # JOB_MAX_ATTEMPTS attempts).
+    job_stale_after_seconds: float = Field(default=60.0, gt=0)
+    job_max_attempts: int = Field(default=3, ge=1, le=10)
+    # How long the synchronous API routes wait for their job before answering 202 with it.
+    job_wait_seconds: float = Field(default=300.0, gt=0)
+    # A Celery worker serves its own /metrics on this port (0 = none) and address.
+    worker_metrics_port: int = Field(default=0, ge=0, le=65535)
+    worker_metrics_host: str = "127.0.0.1"
+
     # --- speech providers ---
     # "offline" (piper, Kokoro, espeak-ng on this machine) or "gtts" (Google, needs the internet).
     speech_default_provider: Literal["offline", "gtts"] = "offline"
@@ -192,6 +219,10 @@ class Settings(BaseSettings):
                 f"Refusing to start in {self.app_env.value}: " + "; ".join(problems)
             )
         return self
+
+    @property
+    def worker_queues(self) -> list[str]:
+        return [q.strip() for q in self.job_worker_queues.split(",") if q.strip()]
 
     @cached_property
     def resolved_database_url(self) -> str:

@@ -120,43 +120,46 @@ class GenerationLimits:
         counts = {Modality(modality): int(count) for count, modality in rows}
         return {modality: counts.get(modality, 0) for modality in Modality}
 
-    def admit(self, user_id: uuid.UUID, modality: Modality) -> None:
-        """Count one generation about to start, or raise `LimitReached` saying when to retry.
+    def admit(
+        self, user_id: uuid.UUID, modality: Modality, *, count: int = 1, in_flight: int = 0
+    ) -> None:
+        """Count `count` generations about to start (or be queued), all or none, or raise
+        `LimitReached` saying when to retry.
 
         The daily quota counts completed generations from the append-only usage events, so
-        deleting one from the gallery does not give it back; failures are free. Generations
-        still running are not counted yet, so a burst started at the same instant can pass
-        the daily quota by the number in flight. The per-minute limit counts every start
-        atomically, which is what bounds such a burst.
+        deleting one from the gallery does not give it back; failures are free. `in_flight`
+        are the user's generations queued or running (not in the events yet), counted as used.
+        Generations running in this thread are not counted, so a burst started at the same
+        instant can pass the daily quota by the number in flight. The per-minute limit counts
+        every start atomically, which is what bounds such a burst.
         """
-        per_minute = self._check_daily(user_id, modality, wanted=1)
+        per_minute = self._check_daily(user_id, modality, wanted=count, queued=in_flight)
         if per_minute == UNLIMITED:
             return
-        count, closes_in = self._limiter.hit(f"generate:{user_id}", 60)
-        if count > per_minute:
+        key = f"generate:{user_id}"
+        if count > 1:
+            started, closes_in = self._limiter.peek(key, 60)
+            if started + count > per_minute:
+                self._refuse_per_minute(per_minute, closes_in, room=max(0, per_minute - started))
+        for _ in range(count):
+            started, closes_in = self._limiter.hit(key, 60)
+        if started > per_minute:
             self._refuse_per_minute(per_minute, closes_in)
 
-    def require_room(self, user_id: uuid.UUID, modality: Modality, wanted: int) -> None:
-        """Refuse up front a batch that the limits would stop part way (e.g. `n` images in
-        one API call), counting nothing: each generation is still admitted as it starts."""
-        per_minute = self._check_daily(user_id, modality, wanted=wanted)
-        if per_minute == UNLIMITED:
-            return
-        count, closes_in = self._limiter.peek(f"generate:{user_id}", 60)
-        if count + wanted > per_minute:
-            self._refuse_per_minute(per_minute, closes_in, room=max(0, per_minute - count))
-
-    def _check_daily(self, user_id: uuid.UUID, modality: Modality, *, wanted: int) -> int:
+    def _check_daily(
+        self, user_id: uuid.UUID, modality: Modality, *, wanted: int, queued: int = 0
+    ) -> int:
         """Refuse if `wanted` more would pass today's quota; the per-minute limit that applies."""
         with self._sessions() as db:
             limits = self._effective(db, user_id)
             daily = limits.daily(modality) or UNLIMITED
             if daily != UNLIMITED:
-                used = db.scalar(
+                done = db.scalar(
                     self._today_query(user_id).where(UsageEvent.modality == modality.value)
                 )
-                if (used or 0) + wanted > daily:
-                    self._refuse_daily(modality, daily, used or 0, wanted)
+                used = (done or 0) + queued
+                if used + wanted > daily:
+                    self._refuse_daily(modality, daily, used, wanted)
         return limits.generations_per_minute or UNLIMITED
 
     def _refuse_per_minute(

@@ -11,6 +11,7 @@ from typing import assert_never
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from core import metrics
 from core.admin.console import AdminConsole
 from core.analytics import Analytics
 from core.anonymous import AnonymousGeneration
@@ -29,6 +30,11 @@ from core.generation.image import ImageStudio
 from core.generation.pipeline import GenerationPipeline
 from core.generation.speech import SpeechStudio
 from core.history import HistoryIndex
+from core.jobs.dispatch import EmbeddedDispatch, Heartbeat, JobDispatch
+from core.jobs.generation_jobs import GenerationJobHandlers, GenerationJobs
+from core.jobs.queue import FinishedJobs, JobQueue
+from core.jobs.runner import JobRunner, worker_name
+from core.jobs.store import Fairness, JobStore
 from core.limits import GenerationLimits, LimitOverrides
 from core.modality import Modality
 from core.providers.chat.base import ChatProvider
@@ -64,8 +70,15 @@ class Services:
     analytics: Analytics
     admin: AdminConsole
     anonymous: AnonymousGeneration
+    # Image and speech generations as jobs; the queue to follow, cancel and wait for them.
+    jobs: GenerationJobs
+    queue: JobQueue
+    job_runner: JobRunner
+    heartbeat: Heartbeat
 
     def close(self) -> None:
+        self.queue.close()
+        self.heartbeat.stop()
         self.pipeline.close()
         self.history.close()
         providers: list[ImageProvider | SpeechProvider | ChatProvider] = [
@@ -118,6 +131,22 @@ def _limits_of(settings: Settings, role: Role) -> LimitOverrides:
             assert_never(role)
 
 
+def start_job_pool(services: Services) -> None:
+    """With no broker, this process runs the jobs: start its pool, and announce again the
+    jobs an earlier process left queued. A Celery deployment's workers do this themselves."""
+    metrics.count_jobs_with(
+        lambda: {
+            (queue, state.value): n
+            for (queue, state), n in services.queue.counts().by_state.items()
+        }
+    )
+    dispatch = services.queue.dispatch
+    if isinstance(dispatch, EmbeddedDispatch):
+        services.heartbeat.start()
+        pending = services.queue.store.pending(services.job_runner.queues)
+        dispatch.start([job.id for job in pending])
+
+
 def prepare_storage(services: Services) -> None:
     """Bring the schema and the buckets up to date: once when a deployment starts, by the web
     process; workers and tests that share an already prepared store skip it."""
@@ -130,6 +159,7 @@ def start_services(settings: Settings, *, now: Callable[[], datetime] = utcnow) 
     services = build_services(settings, now=now)
     try:
         prepare_storage(services)
+        start_job_pool(services)
     except BaseException:
         services.close()
         raise
@@ -210,6 +240,35 @@ def build_services(settings: Settings, *, now: Callable[[], datetime] = utcnow) 
         },
         now=now,
     )
+    job_store = JobStore(
+        db,
+        now,
+        fairness=Fairness(running_per_owner=settings.job_running_per_user),
+        stale_after_seconds=settings.job_stale_after_seconds,
+        max_attempts=settings.job_max_attempts,
+    )
+    image_bucket = settings.bucket_for(Modality.IMAGE)
+    finished = FinishedJobs()
+    runner = JobRunner(
+        job_store,
+        GenerationJobHandlers(
+            pipeline, images, speech, objects, image_bucket=image_bucket
+        ).handlers(),
+        worker_id=worker_name(),
+        queues=settings.worker_queues,
+        now=now,
+        on_finished=finished.announce,
+    )
+    dispatch = _job_dispatch(settings, runner)
+    queue = JobQueue(job_store, dispatch, finished)
+    heartbeat = Heartbeat(
+        job_store,
+        runner,
+        engines=[*images.providers, *speech.providers],
+        interval_seconds=settings.job_heartbeat_seconds,
+        resend=dispatch.send,
+    )
+    jobs = GenerationJobs(queue, images, speech, limits, objects, image_bucket=image_bucket)
     log.info(
         "services ready",
         extra={
@@ -251,4 +310,17 @@ def build_services(settings: Settings, *, now: Callable[[], datetime] = utcnow) 
             per_ip_per_minute=settings.limit_anonymous_generations_per_minute,
             now=now,
         ),
+        jobs=jobs,
+        queue=queue,
+        job_runner=runner,
+        heartbeat=heartbeat,
     )
+
+
+def _job_dispatch(settings: Settings, runner: JobRunner) -> JobDispatch:
+    if not settings.celery_broker_url:
+        return EmbeddedDispatch(runner, threads=settings.job_embedded_workers)
+    # The one door to Celery: only deployments with a broker load it.
+    from queueing.celery_dispatch import CeleryDispatch
+
+    return CeleryDispatch(settings)

@@ -253,3 +253,51 @@ class ApiKey(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (Index(None, "user_id", "created_at"),)
+
+
+class Job(Base):
+    """A piece of queued work (seed 003's job): the source of truth for what its owner sees.
+    The broker only carries the id; every change of state is a compare-and-set on this row."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    # The engine class whose workers may run it ("cpu", "gpu").
+    queue: Mapped[str] = mapped_column(String(32))
+    # The validated request, enough to run the job on any worker.
+    request: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    state: Mapped[str] = mapped_column(String(16))
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    progress_message: Mapped[str] = mapped_column(String(200), default="")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    error: Mapped[str | None] = mapped_column(Text)
+    generation_ids: Mapped[list[str]] = mapped_column(JSONDocument, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # First start: a retried attempt keeps it, so its files land in the same day folder.
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Latest claim by a worker; the round robin between owners reads it.
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    worker_id: Mapped[str | None] = mapped_column(String(200))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        Index(None, "state", "queue", "created_at"),
+        Index(None, "owner_id", "created_at"),
+        Index(None, "owner_id", "state"),
+    )
+
+
+class JobWorker(Base):
+    """A worker process as it last advertised itself: the queues it listens on, its engines."""
+
+    __tablename__ = "job_workers"
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    queues: Mapped[list[str]] = mapped_column(JSONDocument, default=list)
+    engines: Mapped[list[str]] = mapped_column(JSONDocument, default=list)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

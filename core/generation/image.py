@@ -12,7 +12,7 @@ from PIL import Image
 
 from core.avatars import Avatars
 from core.errors import InvalidInput
-from core.generation.pipeline import GenerationPipeline
+from core.generation.pipeline import Attempt, GenerationPipeline
 from core.generation.records import (
     GenerationContext,
     GenerationRecord,
@@ -63,6 +63,16 @@ class ImageOrder:
     source: Source = Source.UI
 
 
+@dataclass(frozen=True)
+class PreparedImage:
+    """An order checked and settled: the provider's exact request, ready to be made."""
+
+    provider: str
+    request: ImageRequest
+    reference: ReferenceSource | None
+    source: Source
+
+
 class ImageStudio:
     def __init__(
         self,
@@ -108,39 +118,57 @@ class ImageStudio:
     def generate(
         self, user_id: uuid.UUID, order: ImageOrder, *, progress: Progress | None = None
     ) -> GenerationRecord:
+        """Make one image now, in this thread (the queue's workers call `make`)."""
+        return self.make(user_id, self.prepare(user_id, order), progress=progress)
+
+    def prepare(self, user_id: uuid.UUID, order: ImageOrder) -> PreparedImage:
+        """Check an order and settle everything it leaves open (the seed, the reference's
+        pixels), so that making it later, anywhere, makes the same image."""
         provider = self.provider(order.provider)
         require_model(provider, order.model)
         if order.seed is not None and not 0 <= order.seed <= MAX_SEED:
             raise InvalidInput(f"The seed must be a whole number from 0 to {MAX_SEED}.")
-        seed = secrets.randbelow(MAX_SEED + 1) if order.seed is None else order.seed
         request = ImageRequest(
             prompt=order.prompt.strip(),
             width=order.width,
             height=order.height,
-            seed=seed,
+            seed=secrets.randbelow(MAX_SEED + 1) if order.seed is None else order.seed,
             model=order.model,
             style=order.style or None,
             reference_png=self._reference(user_id, order),
         )
         # Refuse a bad request before it becomes a failed generation in the user's history.
         check_request(request, provider.size_limits)
+        return PreparedImage(provider.name, request, order.reference, order.source)
+
+    def make(
+        self,
+        user_id: uuid.UUID,
+        prepared: PreparedImage,
+        *,
+        generation_id: uuid.UUID | None = None,
+        progress: Progress | None = None,
+        attempt: Attempt | None = None,
+    ) -> GenerationRecord:
+        provider = self.provider(prepared.provider)
+        request = prepared.request
         spec = GenerationSpec(
             modality=Modality.IMAGE,
             provider=provider.name,
-            model=order.model,
+            model=request.model,
             prompt=request.prompt,
             params={
                 "prompt": request.prompt,
                 "size": f"{request.width}x{request.height}",
                 "width": request.width,
                 "height": request.height,
-                "seed": seed,
-                "model": order.model,
+                "seed": request.seed,
+                "model": request.model,
                 "style": request.style,
                 "provider": provider.name,
-                "reference": order.reference,
+                "reference": prepared.reference,
             },
-            source=order.source,
+            source=prepared.source,
         )
 
         def produce(context: GenerationContext) -> ProducedMedia:
@@ -153,7 +181,7 @@ class ImageStudio:
                 content_type="image/png",
                 meta={
                     "size": f"{result.width}x{result.height}",
-                    "seed": seed,
+                    "seed": request.seed,
                     "style": request.style,
                     "engine": provider.label,
                     "isAi": provider.is_ai,
@@ -163,7 +191,9 @@ class ImageStudio:
                 thumbnail=_thumbnail(result.png),
             )
 
-        return self._pipeline.run(user_id, spec, produce, progress=progress)
+        return self._pipeline.run(
+            user_id, spec, produce, generation_id=generation_id, progress=progress, attempt=attempt
+        )
 
     def _reference(self, user_id: uuid.UUID, order: ImageOrder) -> bytes | None:
         if order.reference is None:

@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, NoReturn
 
@@ -26,6 +26,8 @@ from core import metrics
 from core.errors import AtelierError
 from core.generation.records import (
     UNEXPECTED_FAILURE,
+    Cancelled,
+    GenerationCancelled,
     GenerationContext,
     GenerationFailed,
     GenerationRecord,
@@ -33,7 +35,12 @@ from core.generation.records import (
     ProducedMedia,
     Progress,
 )
-from core.generation.rows import insert_generation_row, mark_generation_failed
+from core.generation.rows import (
+    delete_generation_row,
+    find_generation_row,
+    insert_generation_row,
+    mark_generation_failed,
+)
 from core.generation.status import Status
 from core.history import HistoryIndex, IndexEntry, request_prefix
 from core.modality import Modality
@@ -47,6 +54,15 @@ DATABASE_DOWN = "The database is not answering, so the result could not be kept.
 
 # Refuses a generation before it starts (limits and quotas) by raising an AtelierError.
 Admission = Callable[[uuid.UUID, Modality], None]
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """A queued job's run of a generation: admitted when queued, cancellable meanwhile."""
+
+    # The job's first start: every attempt files the generation under the same day.
+    started_at: datetime
+    cancelled: Cancelled
 
 
 class GenerationPipeline:
@@ -78,18 +94,23 @@ class GenerationPipeline:
         *,
         generation_id: uuid.UUID | None = None,
         progress: Progress | None = None,
+        attempt: Attempt | None = None,
     ) -> GenerationRecord:
         """Admit, make one generation and keep it; raise `GenerationFailed` after recording a
         failure. A generation refused by the limits leaves nothing behind.
 
         `generation_id` is the caller's when the same work may be attempted again (a queued job
-        delivered twice keeps one id); a new one is drawn otherwise.
+        delivered twice keeps one id); a new one is drawn otherwise. A queued job passes its
+        `attempt`: it was admitted when it was queued, and may be cancelled while it runs.
         """
         require_storable(spec.prompt, "The prompt")
         require_storable(spec.params)
-        self._admit(user_id, spec.modality)
+        if attempt is None:
+            self._admit(user_id, spec.modality)
         say = progress or (lambda _message: None)
-        record = self._new_record(user_id, spec, generation_id or uuid.uuid4())
+        record = self._new_record(
+            user_id, spec, generation_id or uuid.uuid4(), attempt.started_at if attempt else None
+        )
 
         def write_input() -> Future[str]:
             # Sent with the other files once the provider is done, not while it works: signing
@@ -105,6 +126,8 @@ class GenerationPipeline:
         except Exception:
             log.exception("provider crashed", extra={"generation_id": str(record.id)})
             self._fail(record, spec, write_input(), UNEXPECTED_FAILURE, started)
+        if attempt is not None and attempt.cancelled():
+            self._drop(record)
 
         say("Saving to your history…")
         record = self._completed(record, produced, _elapsed_ms(started))
@@ -113,10 +136,32 @@ class GenerationPipeline:
         _count(record, started)
         return record
 
+    def settle_earlier_attempt(
+        self, user_id: uuid.UUID, generation_id: uuid.UUID, modality: Modality, attempt: Attempt
+    ) -> bool:
+        """Before a generation is attempted again under the same id: True if an earlier
+        attempt finished it (its row says completed). Otherwise what that attempt may have
+        left (a failed row, an index line written before it died) is taken away, so the new
+        attempt writes the only ones; its files are overwritten under the same keys."""
+        with transaction(self._sessions) as db:
+            row = find_generation_row(db, generation_id)
+            if row is not None and row.user_id != user_id:
+                raise AtelierError("That generation belongs to someone else.")
+            if row is not None and row.status == Status.COMPLETED:
+                return True
+            if row is not None:
+                delete_generation_row(db, generation_id)
+        self._history.remove(user_id, modality, [generation_id], attempt.started_at.date())
+        return False
+
     def _new_record(
-        self, user_id: uuid.UUID, spec: GenerationSpec, generation_id: uuid.UUID
+        self,
+        user_id: uuid.UUID,
+        spec: GenerationSpec,
+        generation_id: uuid.UUID,
+        created_at: datetime | None,
     ) -> GenerationRecord:
-        created_at = self._now()
+        created_at = created_at or self._now()
         prefix = request_prefix(generation_id, created_at)
         return GenerationRecord(
             id=generation_id,
@@ -260,6 +305,17 @@ class GenerationPipeline:
         )
         _count(failed, started)
         raise GenerationFailed(reason, failed)
+
+    def _drop(self, record: GenerationRecord) -> NoReturn:
+        """Cancelled while the provider worked: keep none of it (a reference it stored goes)."""
+        prefix = _prefix(record)
+        try:
+            for info in self._store.list_objects(record.bucket, prefix):
+                self._store.delete(record.bucket, info.key)
+        except Exception:  # noqa: BLE001 - best effort; nothing points at these files
+            log.warning("could not clear cancelled files", extra={"generation_id": str(record.id)})
+        log.info("generation cancelled", extra={"generation_id": str(record.id)})
+        raise GenerationCancelled()
 
     def _put_json(self, bucket: str, key: str, document: dict[str, Any]) -> str:
         body = json.dumps(document, ensure_ascii=False, indent=2).encode()

@@ -132,4 +132,14 @@ class GenerationFailed(AtelierError):
         super().__init__(message)
 
 
+class GenerationCancelled(AtelierError):
+    """Its owner cancelled it while the provider worked: nothing of it is kept."""
+
+    def __init__(self) -> None:
+        super().__init__("Cancelled: nothing was kept.")
+
+
+# Asked after the provider returns: True drops the result (a queued job cancelled meanwhile).
+Cancelled = Callable[[], bool]
+
 UNEXPECTED_FAILURE = "The generation failed unexpectedly. It has been logged; please try again."

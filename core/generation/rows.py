@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
 from core.generation.records import GenerationRecord, GenerationSpec, ProducedMedia
@@ -79,6 +80,16 @@ def mark_generation_failed(db: Session, record: GenerationRecord) -> None:
             cost_usd=Decimal(0),
         )
     )
+
+
+def find_generation_row(db: Session, generation_id: uuid.UUID) -> Generation | None:
+    return db.get(Generation, generation_id)
+
+
+def delete_generation_row(db: Session, generation_id: uuid.UUID) -> None:
+    """An unfinished attempt's row and its event, before the same generation is tried again."""
+    db.execute(delete(UsageEvent).where(UsageEvent.generation_id == generation_id))
+    db.execute(delete(Generation).where(Generation.id == generation_id))
 
 
 def _decimal(value: float | None) -> Decimal | None:

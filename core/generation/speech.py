@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from core.errors import InvalidInput
-from core.generation.pipeline import GenerationPipeline
+from core.generation.pipeline import Attempt, GenerationPipeline
 from core.generation.records import (
     GenerationContext,
     GenerationRecord,
@@ -31,6 +31,17 @@ class SpeechOrder:
     slow: bool
     provider: str
     source: Source = Source.UI
+
+
+@dataclass(frozen=True)
+class PreparedSpeech:
+    """An order checked: the text as it will be read, by whom, in which language and speed."""
+
+    provider: str
+    text: str
+    language: str
+    slow: bool
+    source: Source
 
 
 class SpeechStudio:
@@ -74,13 +85,30 @@ class SpeechStudio:
     def synthesize(
         self, user_id: uuid.UUID, order: SpeechOrder, *, progress: Progress | None = None
     ) -> GenerationRecord:
+        """Read one text now, in this thread (the queue's workers call `make`)."""
+        return self.make(user_id, self.prepare(order), progress=progress)
+
+    def prepare(self, order: SpeechOrder) -> PreparedSpeech:
         provider = self.provider(order.provider)
         if order.language not in provider.languages():
             raise InvalidInput(f"{provider.label} does not speak {order.language!r}.")
+        text = speakable_text(order.text, max_characters=self._max_characters, refusal=InvalidInput)
         slow = order.slow and provider.supports_slow
+        return PreparedSpeech(provider.name, text, order.language, slow, order.source)
+
+    def make(
+        self,
+        user_id: uuid.UUID,
+        prepared: PreparedSpeech,
+        *,
+        generation_id: uuid.UUID | None = None,
+        progress: Progress | None = None,
+        attempt: Attempt | None = None,
+    ) -> GenerationRecord:
+        provider = self.provider(prepared.provider)
+        text, language, slow = prepared.text, prepared.language, prepared.slow
         # Seed 001 names the speeds as models: "gtts" and "gtts-slow".
         model = f"{provider.name}{SLOW_SUFFIX}" if slow else provider.name
-        text = speakable_text(order.text, max_characters=self._max_characters, refusal=InvalidInput)
         spec = GenerationSpec(
             modality=Modality.SPEECH,
             provider=provider.name,
@@ -88,20 +116,18 @@ class SpeechStudio:
             prompt=text,
             params={
                 "text": text,
-                "language": order.language,
+                "language": language,
                 "slow": slow,
                 "provider": provider.name,
                 "model": model,
             },
-            language=order.language,
-            voice=order.language,
-            source=order.source,
+            language=language,
+            voice=language,
+            source=prepared.source,
         )
 
         def produce(_context: GenerationContext) -> ProducedMedia:
-            result = provider.synthesize(
-                SpeechRequest(text=text, language=order.language, slow=slow)
-            )
+            result = provider.synthesize(SpeechRequest(text=text, language=language, slow=slow))
             return ProducedMedia(
                 data=result.mp3,
                 name="audio/output.mp3",
@@ -110,7 +136,7 @@ class SpeechStudio:
                     "spokenBy": result.spoken_by,
                     "engine": result.engine,
                     "voice": result.voice,
-                    "language": order.language,
+                    "language": language,
                     "slow": slow,
                     "durationSeconds": round(result.duration_seconds, 2),
                     **result.details,
@@ -119,4 +145,6 @@ class SpeechStudio:
                 usage_quantity=Decimal(str(round(result.duration_seconds, 3))),
             )
 
-        return self._pipeline.run(user_id, spec, produce, progress=progress)
+        return self._pipeline.run(
+            user_id, spec, produce, generation_id=generation_id, progress=progress, attempt=attempt
+        )

@@ -212,24 +212,22 @@ def test_a_refused_chat_message_starts_no_conversation(
         fake_api.stop()
 
 
-def test_a_batch_the_limits_would_cut_short_is_refused_up_front_counting_nothing(
+def test_a_batch_is_admitted_all_or_none_counting_what_is_queued(
     app: Services, user: uuid.UUID, clock: FakeClock
 ) -> None:
     _generate(app, user)
     clock.advance(seconds=10)
 
     with pytest.raises(LimitReached) as refused:
-        app.limits.require_room(user, Modality.IMAGE, 3)
+        app.limits.admit(user, Modality.IMAGE, count=3)
     assert str(refused.value) == (
         "You can start 3 generations a minute. 2 more can start now. Try again in 50 s."
     )
-    app.limits.require_room(user, Modality.IMAGE, 2)
-    app.limits.require_room(user, Modality.IMAGE, 2)  # asking counts nothing
-    _generate(app, user)
-    _generate(app, user)
-    assert _rows(app, user) == 3
+    app.limits.admit(user, Modality.IMAGE, count=2)  # the refused batch counted nothing
+    with pytest.raises(LimitReached):
+        app.limits.admit(user, Modality.IMAGE)
 
     clock.advance(seconds=60)
-    # 3 of today's 5 images are made: a batch of 3 would pass the daily quota.
+    # 1 of today's 5 images is made and 2 more are queued: a batch of 3 would pass the quota.
     with pytest.raises(LimitReached, match="Today's quota leaves 2 image generations; you asked"):
-        app.limits.require_room(user, Modality.IMAGE, 3)
+        app.limits.admit(user, Modality.IMAGE, count=3, in_flight=2)

@@ -37,6 +37,8 @@ class ImageProvider(Protocol):
     label: str
     # False for engines that draw without a model (the offline sketch); the UI says so.
     is_ai: bool
+    # The engine class of the workers that may run it ("cpu", or "gpu" for local diffusion).
+    job_queue: str
     # The free width/height it accepts; check a request with `sizes.validate_size` first.
     size_limits: SizeLimits
 

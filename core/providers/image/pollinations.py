@@ -84,6 +84,7 @@ class PollinationsProvider:
     name = "pollinations"
     label = "Pollinations (online AI)"
     is_ai = True
+    job_queue = "cpu"
     size_limits = SizeLimits(minimum=64, maximum=1536, multiple=8)
 
     def __init__(

@@ -35,6 +35,8 @@ class SpeechProvider(Protocol):
     label: str
     # Whether `SpeechRequest.slow` changes anything; the UI hides the toggle otherwise.
     supports_slow: bool
+    # The engine class of the workers that may run it (see the image provider's).
+    job_queue: str
 
     def close(self) -> None:
         """Release what the provider holds (connection pools); called once, when the services

@@ -30,6 +30,7 @@ class GttsSpeechProvider:
     name = "gtts"
     label = "Google Translate voice (online)"
     supports_slow = True
+    job_queue = "cpu"
 
     def __init__(
         self,

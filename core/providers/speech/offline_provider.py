@@ -28,6 +28,7 @@ class OfflineSpeechProvider:
     name = "offline"
     label = "Offline voices (piper, Kokoro, espeak-ng)"
     supports_slow = True
+    job_queue = "cpu"
 
     def __init__(
         self,

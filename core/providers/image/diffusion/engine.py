@@ -39,6 +39,8 @@ class DiffusersProvider:
     name = "diffusers"
     label = "Local diffusion model"
     is_ai = True
+    # Loaded once per GPU worker (seed 004's singleton), never in a web process.
+    job_queue = "gpu"
     # The UNet halves the latent three times and the VAE shrinks by 8: sides in steps of 64.
     size_limits = SizeLimits(minimum=64, maximum=1024, multiple=64)
 

@@ -73,6 +73,7 @@ class SketchProvider:
     name = "sketch"
     label = "Offline sketch (not AI)"
     is_ai = False
+    job_queue = "cpu"
     size_limits = SizeLimits(minimum=64, maximum=1536, multiple=8)
 
     def close(self) -> None:

@@ -1,0 +1,124 @@
+"""Running queued jobs: claim the fairest one, run it through its kind's handler, record how
+it ended. The same loop serves the embedded pool and every Celery worker."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from core import metrics
+from core.errors import AtelierError
+from core.generation.records import UNEXPECTED_FAILURE, GenerationCancelled, GenerationFailed
+from core.generation.status import Status
+from core.jobs.model import Job, JobKind
+from core.jobs.store import JobStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class JobControl:
+    """What a handler may do while it runs: say how far it is, ask whether to stop."""
+
+    report: Callable[[float, str], None]
+    cancelled: Callable[[], bool]
+
+
+# Runs one job and returns the generations it made; raises to fail (or cancel) it.
+JobHandler = Callable[[Job, JobControl], Sequence[uuid.UUID]]
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class JobRunner:
+    def __init__(
+        self,
+        store: JobStore,
+        handlers: Mapping[JobKind, JobHandler],
+        *,
+        worker_id: str,
+        queues: Sequence[str],
+        now: Callable[[], datetime],
+        on_finished: Callable[[Job], None] = lambda _job: None,
+    ) -> None:
+        self._store = store
+        self._now = now
+        self._handlers = handlers
+        self.worker_id = worker_id
+        self.queues = tuple(queues)
+        self._on_finished = on_finished
+
+    def drain(self) -> int:
+        """Run jobs until none can be claimed; how many ran. A worker finishing a job looks
+        for the next one itself, so a job skipped for its owner's cap is never stranded."""
+        ran = 0
+        while (job := self._store.claim(self.queues, self.worker_id)) is not None:
+            self.run(job)
+            ran += 1
+        return ran
+
+    def run(self, job: Job) -> None:
+        if job.attempts == 1:
+            # Queued-to-started; a re-queued attempt's wait is counted in the retries instead.
+            metrics.record_job_start(job.queue, (self._now() - job.created_at).total_seconds())
+        started = time.perf_counter()
+        state = Status.FAILED
+        try:
+            state = self._run(job)
+        finally:
+            metrics.record_job_end(job.kind.value, state.value, time.perf_counter() - started)
+
+    def _run(self, job: Job) -> Status:
+        context = {"job_id": str(job.id), "kind": job.kind.value, "attempt": job.attempts}
+        log.info("job started", extra=context)
+        control = JobControl(
+            report=lambda fraction, message: self._store.report(
+                job, self.worker_id, fraction, message
+            ),
+            cancelled=lambda: self._store.cancel_requested(job.id),
+        )
+        if control.cancelled():
+            return self._end(job, Status.CANCELLED, "Cancelled before it started.")
+        try:
+            made = self._handlers[job.kind](job, control)
+        except GenerationCancelled as cancelled:
+            return self._end(job, Status.CANCELLED, str(cancelled))
+        except GenerationFailed as failed:
+            return self._end(
+                job, Status.FAILED, "Failed.", error=str(failed), made=[failed.record.id]
+            )
+        except AtelierError as refused:
+            return self._end(job, Status.FAILED, "Failed.", error=str(refused))
+        except Exception:
+            log.exception("job crashed", extra=context)
+            return self._end(job, Status.FAILED, "Failed.", error=UNEXPECTED_FAILURE)
+        return self._end(job, Status.COMPLETED, "Done.", made=made)
+
+    def _end(
+        self,
+        job: Job,
+        state: Status,
+        message: str,
+        *,
+        error: str | None = None,
+        made: Sequence[uuid.UUID] = (),
+    ) -> Status:
+        if not self._store.finish(
+            job, self.worker_id, state, message=message, error=error, generation_ids=made
+        ):
+            log.warning(
+                "job was taken over before it ended here",
+                extra={"job_id": str(job.id), "worker": self.worker_id},
+            )
+            return state
+        log.info("job ended", extra={"job_id": str(job.id), "state": state.value})
+        self._on_finished(job)
+        return state

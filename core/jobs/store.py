@@ -1,0 +1,432 @@
+"""The `jobs` table: every change of a job's state is a compare-and-set on its row.
+
+Several web replicas and workers share the table, so nothing here relies on a process lock: an
+update names the states (and the worker) it expects and checks how many rows it changed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.errors import NotFound
+from core.generation.status import Status
+from core.jobs.model import ACTIVE, Job, JobKind, NewJob, QueueCounts, WorkerInfo
+from storage.db import reading, transaction
+from storage.models import Job as JobRow
+from storage.models import JobWorker
+
+# Any fixed number: claims take this PostgreSQL advisory lock so two workers never both pick
+# the same owner past its cap. SQLite's BEGIN IMMEDIATE already serialises them.
+_CLAIM_LOCK = 0x6A6F6273
+_GONE = "The worker running this job stopped answering"
+
+
+@dataclass(frozen=True)
+class Fairness:
+    # Jobs one owner may have running at once; 0 means no cap.
+    running_per_owner: int
+
+
+@dataclass(frozen=True)
+class Reaped:
+    requeued: tuple[Job, ...]
+    failed: int
+    cancelled: int
+
+
+class JobStore:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        now: Callable[[], datetime],
+        *,
+        fairness: Fairness,
+        stale_after_seconds: float,
+        max_attempts: int,
+    ) -> None:
+        self._sessions = sessions
+        self._now = now
+        self._fairness = fairness
+        self._stale_after = timedelta(seconds=stale_after_seconds)
+        self._max_attempts = max_attempts
+
+    # --- owners ---
+
+    def add(self, owner_id: uuid.UUID, jobs: Sequence[NewJob]) -> list[Job]:
+        now = self._now()
+        rows = [
+            JobRow(
+                id=job.id,
+                owner_id=owner_id,
+                kind=job.kind.value,
+                queue=job.queue,
+                request=job.request,
+                state=Status.PENDING.value,
+                progress=0.0,
+                progress_message="Waiting for a worker…",
+                attempts=0,
+                cancel_requested=False,
+                generation_ids=[],
+                created_at=now,
+            )
+            for job in jobs
+        ]
+        with transaction(self._sessions) as db:
+            db.add_all(rows)
+        return [_job(row) for row in rows]
+
+    def remove_pending(self, job_ids: Iterable[uuid.UUID]) -> None:
+        """Take back queued jobs the broker refused to announce; any a worker already took
+        (announced before the broker failed) stay and finish."""
+        with transaction(self._sessions) as db:
+            db.execute(
+                delete(JobRow).where(
+                    JobRow.id.in_(list(job_ids)), JobRow.state == Status.PENDING.value
+                )
+            )
+
+    def get(self, job_id: uuid.UUID) -> Job | None:
+        with reading(self._sessions) as db:
+            row = db.get(JobRow, job_id)
+            return None if row is None else self._with_position(db, _job(row))
+
+    def owned(self, owner_id: uuid.UUID | None, job_id: uuid.UUID) -> Job:
+        """The job if `owner_id` owns it (None: anyone's, for admins); NotFound otherwise."""
+        job = self.get(job_id)
+        if job is None or (owner_id is not None and job.owner_id != owner_id):
+            raise NotFound("That job does not exist or is not yours.")
+        return job
+
+    def listing(
+        self,
+        owner_id: uuid.UUID | None,
+        *,
+        states: Sequence[Status] = (),
+        kinds: Sequence[JobKind] = (),
+        limit: int = 50,
+    ) -> list[Job]:
+        """Newest first; `owner_id` None lists everyone's."""
+        query = select(JobRow).order_by(JobRow.created_at.desc(), JobRow.id.desc()).limit(limit)
+        if owner_id is not None:
+            query = query.where(JobRow.owner_id == owner_id)
+        if states:
+            query = query.where(JobRow.state.in_([s.value for s in states]))
+        if kinds:
+            query = query.where(JobRow.kind.in_([k.value for k in kinds]))
+        with reading(self._sessions) as db:
+            jobs = [_job(row) for row in db.scalars(query)]
+            return self._with_positions(db, jobs)
+
+    def in_flight(self, owner_id: uuid.UUID, kind: JobKind) -> int:
+        """Jobs queued or running: admitted already, not counted in the usage events yet."""
+        with reading(self._sessions) as db:
+            return int(
+                db.scalar(
+                    select(func.count()).where(
+                        JobRow.owner_id == owner_id,
+                        JobRow.kind == kind.value,
+                        JobRow.state.in_([s.value for s in ACTIVE]),
+                    )
+                )
+                or 0
+            )
+
+    def request_cancel(self, owner_id: uuid.UUID | None, job_id: uuid.UUID) -> Job:
+        """A pending job is cancelled at once; a running one stops at its next boundary."""
+        self.owned(owner_id, job_id)
+        now = self._now()
+        with transaction(self._sessions) as db:
+            db.execute(
+                update(JobRow)
+                .where(JobRow.id == job_id, JobRow.state == Status.PENDING.value)
+                .values(
+                    state=Status.CANCELLED.value,
+                    cancel_requested=True,
+                    finished_at=now,
+                    progress_message="Cancelled before it started.",
+                )
+            )
+            db.execute(
+                update(JobRow)
+                .where(JobRow.id == job_id, JobRow.state == Status.RUNNING.value)
+                .values(cancel_requested=True, progress_message="Cancelling…")
+            )
+        return self.owned(owner_id, job_id)
+
+    # --- workers ---
+
+    def claim(self, queues: Sequence[str], worker_id: str) -> Job | None:
+        """Take the fairest pending job in `queues`: among owners under their cap, the one
+        with the fewest jobs running, then the one served longest ago; its oldest job."""
+        with transaction(self._sessions) as db:
+            if db.get_bind().dialect.name == "postgresql":
+                db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CLAIM_LOCK})
+            owner = self._fairest_owner(db, queues)
+            if owner is None:
+                return None
+            row = db.scalars(
+                select(JobRow)
+                .where(
+                    JobRow.owner_id == owner,
+                    JobRow.state == Status.PENDING.value,
+                    JobRow.queue.in_(queues),
+                )
+                .order_by(JobRow.created_at, JobRow.id)
+                .limit(1)
+            ).one()
+            now = self._now()
+            row.state = Status.RUNNING.value
+            row.worker_id = worker_id
+            row.attempts += 1
+            row.started_at = row.started_at or now
+            row.claimed_at = now
+            row.heartbeat_at = now
+            row.progress_message = "Starting…"
+            return _job(row)
+
+    def _fairest_owner(self, db: Session, queues: Sequence[str]) -> uuid.UUID | None:
+        waiting = dict(
+            db.execute(
+                select(JobRow.owner_id, func.min(JobRow.created_at))
+                .where(JobRow.state == Status.PENDING.value, JobRow.queue.in_(queues))
+                .group_by(JobRow.owner_id)
+            ).all()
+        )
+        if not waiting:
+            return None
+        owners = list(waiting)
+        running = dict(
+            db.execute(
+                select(JobRow.owner_id, func.count())
+                .where(JobRow.state == Status.RUNNING.value, JobRow.owner_id.in_(owners))
+                .group_by(JobRow.owner_id)
+            ).all()
+        )
+        served = dict(
+            db.execute(
+                select(JobRow.owner_id, func.max(JobRow.claimed_at))
+                .where(JobRow.owner_id.in_(owners))
+                .group_by(JobRow.owner_id)
+            ).all()
+        )
+        cap = self._fairness.running_per_owner
+        eligible = [o for o in owners if not cap or running.get(o, 0) < cap]
+        if not eligible:
+            return None
+        never = datetime.min.replace(tzinfo=waiting[owners[0]].tzinfo)
+        return min(
+            eligible,
+            key=lambda o: (running.get(o, 0), served.get(o) or never, waiting[o], str(o)),
+        )
+
+    def report(self, job: Job, worker_id: str, fraction: float, message: str) -> None:
+        with transaction(self._sessions) as db:
+            db.execute(
+                update(JobRow)
+                .where(*_held_by(job, worker_id))
+                .values(progress=max(0.0, min(1.0, fraction)), progress_message=message[:200])
+            )
+
+    def cancel_requested(self, job_id: uuid.UUID) -> bool:
+        with reading(self._sessions) as db:
+            return bool(db.scalar(select(JobRow.cancel_requested).where(JobRow.id == job_id)))
+
+    def finish(
+        self,
+        job: Job,
+        worker_id: str,
+        state: Status,
+        *,
+        message: str,
+        error: str | None = None,
+        generation_ids: Sequence[uuid.UUID] = (),
+    ) -> bool:
+        """End an attempt; False when the job was no longer this attempt's (it was re-queued
+        after its heartbeat went stale, and another worker owns it now)."""
+        values: dict[str, Any] = {
+            "state": state.value,
+            "finished_at": self._now(),
+            "error": error,
+            "progress_message": message[:200],
+            "generation_ids": [str(g) for g in generation_ids],
+        }
+        if state is Status.COMPLETED:
+            values["progress"] = 1.0
+        with transaction(self._sessions) as db:
+            changed = db.execute(update(JobRow).where(*_held_by(job, worker_id)).values(**values))
+            return bool(changed.rowcount)  # type: ignore[attr-defined]
+
+    def heartbeat(self, worker_id: str, queues: Sequence[str], engines: Sequence[str]) -> None:
+        """Say this worker and its running jobs are alive."""
+        now = self._now()
+        with transaction(self._sessions) as db:
+            db.execute(
+                update(JobRow)
+                .where(JobRow.worker_id == worker_id, JobRow.state == Status.RUNNING.value)
+                .values(heartbeat_at=now)
+            )
+            worker = db.get(JobWorker, worker_id) or JobWorker(id=worker_id, started_at=now)
+            worker.queues = list(queues)
+            worker.engines = list(engines)
+            worker.seen_at = now
+            db.add(worker)
+
+    def leave(self, worker_id: str) -> None:
+        with transaction(self._sessions) as db:
+            db.execute(delete(JobWorker).where(JobWorker.id == worker_id))
+
+    def reap(self) -> Reaped:
+        """Jobs whose worker stopped beating: run again, or failed after `max_attempts`, or
+        cancelled if their owner asked. Safe to run from every worker at once."""
+        now = self._now()
+        cutoff = now - self._stale_after
+        stale = (JobRow.state == Status.RUNNING.value, JobRow.heartbeat_at < cutoff)
+        with transaction(self._sessions) as db:
+            cancelled = db.execute(
+                update(JobRow)
+                .where(*stale, JobRow.cancel_requested.is_(True))
+                .values(
+                    state=Status.CANCELLED.value,
+                    finished_at=now,
+                    progress_message="Cancelled; its worker had stopped.",
+                )
+            ).rowcount  # type: ignore[attr-defined]
+            failed = db.execute(
+                update(JobRow)
+                .where(*stale, JobRow.attempts >= self._max_attempts)
+                .values(
+                    state=Status.FAILED.value,
+                    finished_at=now,
+                    error=f"{_GONE} {self._max_attempts} times, so it was given up. "
+                    "Try it again; if it keeps failing, tell an administrator.",
+                    progress_message="Failed.",
+                )
+            ).rowcount  # type: ignore[attr-defined]
+            ids = list(db.scalars(select(JobRow.id).where(*stale)))
+            if ids:
+                db.execute(
+                    update(JobRow)
+                    .where(JobRow.id.in_(ids), *stale)
+                    .values(
+                        state=Status.PENDING.value,
+                        worker_id=None,
+                        progress=0.0,
+                        progress_message=f"{_GONE}; waiting to run again…",
+                    )
+                )
+            requeued = [_job(row) for row in db.scalars(select(JobRow).where(JobRow.id.in_(ids)))]
+            # Workers that stopped beating no longer show among the live ones.
+            db.execute(delete(JobWorker).where(JobWorker.seen_at < cutoff))
+        return Reaped(tuple(requeued), int(failed or 0), int(cancelled or 0))
+
+    def pending(self, queues: Sequence[str]) -> list[Job]:
+        with reading(self._sessions) as db:
+            rows = db.scalars(
+                select(JobRow)
+                .where(JobRow.state == Status.PENDING.value, JobRow.queue.in_(queues))
+                .order_by(JobRow.created_at)
+            )
+            return [_job(row) for row in rows]
+
+    def counts(self) -> QueueCounts:
+        with reading(self._sessions) as db:
+            by_state = {
+                (queue, Status(state)): int(n)
+                for queue, state, n in db.execute(
+                    select(JobRow.queue, JobRow.state, func.count()).group_by(
+                        JobRow.queue, JobRow.state
+                    )
+                ).all()
+            }
+            running = dict(
+                db.execute(
+                    select(JobRow.worker_id, func.count())
+                    .where(JobRow.state == Status.RUNNING.value)
+                    .group_by(JobRow.worker_id)
+                ).all()
+            )
+            workers = tuple(
+                WorkerInfo(
+                    id=w.id,
+                    queues=tuple(w.queues),
+                    engines=tuple(w.engines),
+                    started_at=w.started_at,
+                    seen_at=w.seen_at,
+                    running=int(running.get(w.id, 0)),
+                )
+                for w in db.scalars(select(JobWorker).order_by(JobWorker.id))
+            )
+        return QueueCounts(by_state, workers)
+
+    # --- positions ---
+
+    def _with_position(self, db: Session, job: Job) -> Job:
+        return self._with_positions(db, [job])[0]
+
+    def _with_positions(self, db: Session, jobs: list[Job]) -> list[Job]:
+        """Estimate each pending job's place under the round robin: the owner's older jobs,
+        and from every other waiting owner one job per round before this one's round, plus
+        one in this round if that owner has waited longer."""
+        pending = [j for j in jobs if j.state is Status.PENDING]
+        if not pending:
+            return jobs
+        waiting: dict[tuple[str, uuid.UUID], list[tuple[datetime, uuid.UUID]]] = {}
+        for owner, queue, created, job_id in db.execute(
+            select(JobRow.owner_id, JobRow.queue, JobRow.created_at, JobRow.id).where(
+                JobRow.state == Status.PENDING.value,
+                JobRow.queue.in_({j.queue for j in pending}),
+            )
+        ):
+            waiting.setdefault((queue, owner), []).append((created, job_id))
+        for line in waiting.values():
+            line.sort()
+        placed = {}
+        for job in pending:
+            mine = waiting.get((job.queue, job.owner_id), [])
+            rank = next((i for i, (_at, job_id) in enumerate(mine) if job_id == job.id), 0)
+            oldest_mine = mine[0][0] if mine else job.created_at
+            ahead = rank
+            for (queue, owner), line in waiting.items():
+                if queue != job.queue or owner == job.owner_id:
+                    continue
+                ahead += min(len(line), rank) + (len(line) > rank and line[0][0] < oldest_mine)
+            placed[job.id] = ahead
+        return [replace(j, position=placed[j.id]) if j.id in placed else j for j in jobs]
+
+
+def _held_by(job: Job, worker_id: str) -> tuple[Any, ...]:
+    return (
+        JobRow.id == job.id,
+        JobRow.state == Status.RUNNING.value,
+        JobRow.worker_id == worker_id,
+        JobRow.attempts == job.attempts,
+    )
+
+
+def _job(row: JobRow) -> Job:
+    return Job(
+        id=row.id,
+        owner_id=row.owner_id,
+        kind=JobKind(row.kind),
+        queue=row.queue,
+        request=row.request,
+        state=Status(row.state),
+        progress=row.progress,
+        progress_message=row.progress_message,
+        attempts=row.attempts,
+        cancel_requested=row.cancel_requested,
+        error=row.error,
+        generation_ids=tuple(uuid.UUID(g) for g in row.generation_ids or ()),
+        created_at=row.created_at,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        worker_id=row.worker_id,
+        heartbeat_at=row.heartbeat_at,
+    )
