@@ -4,9 +4,10 @@ FROM python:3.11-slim-bookworm AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends build-essential cmake git \
  && rm -rf /var/lib/apt/lists/*
-COPY requirements.txt /tmp/requirements.txt
+COPY requirements.txt requirements-queue.txt /tmp/
 # GGML_NATIVE=OFF: the image must run on CPUs other than the build machine's.
-RUN CMAKE_ARGS="-DGGML_NATIVE=OFF" pip wheel --no-cache-dir --wheel-dir /wheels -r /tmp/requirements.txt
+RUN CMAKE_ARGS="-DGGML_NATIVE=OFF" pip wheel --no-cache-dir --wheel-dir /wheels -r /tmp/requirements.txt \
+ && pip wheel --no-cache-dir --wheel-dir /wheels -r /tmp/requirements-queue.txt
 
 FROM python:3.11-slim-bookworm
 # espeak-ng speaks every language offline; lame encodes MP3.
@@ -15,7 +16,11 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --create-home --uid 10001 atelier
 COPY --from=build /wheels /wheels
-RUN pip install --no-cache-dir --no-index /wheels/* && rm -rf /wheels
+COPY requirements.txt requirements-queue.txt /tmp/
+# Two runs, as in the Makefile: celery's click and gTTS's cannot be resolved together.
+RUN pip install --no-cache-dir --no-index --find-links /wheels -r /tmp/requirements.txt \
+ && pip install --no-cache-dir --no-index --find-links /wheels -r /tmp/requirements-queue.txt \
+ && rm -rf /wheels
 WORKDIR /app
 COPY --chown=atelier:atelier . .
 USER atelier

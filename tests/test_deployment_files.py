@@ -38,15 +38,24 @@ def _resolved_compose() -> dict[str, object]:
 def test_compose_file_validates() -> None:
     services = _resolved_compose()["services"]
     assert isinstance(services, dict)
-    assert {"app", "postgres", "minio", "minio-buckets"} <= set(services)
+    assert {"app", "worker", "postgres", "redis", "minio", "minio-buckets"} <= set(services)
 
 
-def test_compose_only_sets_known_settings() -> None:
+@pytest.mark.parametrize("service", ["app", "worker"])
+def test_compose_only_sets_known_settings(service: str) -> None:
     services = _resolved_compose()["services"]
     assert isinstance(services, dict)
-    environment = services["app"]["environment"]
+    environment = services[service]["environment"]
     known = {name.upper() for name in Settings.model_fields}
     assert set(environment) - known == set(), json.dumps(environment, indent=1)
+
+
+def test_the_worker_shares_the_apps_settings() -> None:
+    services = _resolved_compose()["services"]
+    assert isinstance(services, dict)
+    app, worker = services["app"]["environment"], services["worker"]["environment"]
+    assert {k: v for k, v in worker.items() if k in app} == app
+    assert app["CELERY_BROKER_URL"].startswith("redis://")
 
 
 def test_compose_creates_every_bucket_the_app_uses() -> None:

@@ -1,5 +1,6 @@
 """Who may import whom: core/ and storage/ know no face (Streamlit, FastAPI, Celery, the UI),
-and the API face knows nothing of the Streamlit one."""
+and the API face knows nothing of the Streamlit one. Celery lives in queueing/, which the
+composition root (core/services.py) opens only when a broker is configured; storage never."""
 
 import ast
 from pathlib import Path
@@ -10,8 +11,19 @@ ROOT = Path(__file__).resolve().parent.parent
 
 FORBIDDEN = {
     "core": {"streamlit", "fastapi", "starlette", "celery", "ui", "pages", "app", "api"},
-    "storage": {"streamlit", "fastapi", "starlette", "celery", "ui", "pages", "app", "api"},
-    "api": {"streamlit", "ui", "pages", "app"},
+    "storage": {
+        "streamlit",
+        "fastapi",
+        "starlette",
+        "celery",
+        "ui",
+        "pages",
+        "app",
+        "api",
+        "queueing",
+    },
+    "api": {"streamlit", "ui", "pages", "app", "celery"},
+    "queueing": {"streamlit", "fastapi", "starlette", "ui", "pages", "app", "api"},
 }
 
 
