@@ -27,6 +27,7 @@ from core.errors import (
     StorageUnavailable,
 )
 from core.generation.records import GenerationFailed
+from core.jobs.queue import JobCancelled, JobFailed, QueueUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,9 @@ _STATUS: list[tuple[type[AtelierError], int, str]] = [
     (NotFound, 404, "not_found"),
     (InvalidInput, 400, "invalid_request_error"),
     (GenerationFailed, 502, "generation_failed"),
+    (JobFailed, 502, "generation_failed"),
+    (JobCancelled, 409, "job_cancelled"),
+    (QueueUnavailable, 503, "service_unavailable"),
     (ProviderError, 502, "provider_error"),
     (StorageUnavailable, 503, "service_unavailable"),
     (ConfigurationError, 503, "service_unavailable"),

@@ -11,6 +11,10 @@ from api.schemas.generations import DownloadOut
 from core.gallery import MediaFile
 from core.services import Services
 
+# The seed routes that serve a generation's bytes (api/routes/images.py, api/routes/speech.py).
+IMAGE_DOWNLOAD_ROUTE = "download_image"
+SPEECH_DOWNLOAD_ROUTE = "download_audio"
+
 
 def download_url(request: Request, signed: str | None, route: str, **path: str) -> str:
     """The signed link when the object store gives one, else this API's download route."""

@@ -9,11 +9,14 @@ act for the anonymous owner when ANONYMOUS_GENERATION is on (api/deps.py).
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
 
 from api.deps import CurrentAccount, GeneratingAccount, ReadingAccount, ServicesDep
-from api.media import download_answer, download_responses, download_url
+from api.job_answers import ACCEPTED, accepted, finished
+from api.media import IMAGE_DOWNLOAD_ROUTE, download_answer, download_responses, download_url
 from api.schemas.generations import (
     DownloadOut,
     IllustrationFile,
@@ -22,26 +25,38 @@ from api.schemas.generations import (
     ImageOut,
     ImageSettings,
     MemoryBody,
+    SpeechOut,
     SubjectBody,
 )
 from api.schemas.openai import OPENAI_ERRORS
 from core.auth.account import Account
 from core.generation.image import ImageOrder, ReferenceSource, subject_prompt
-from core.generation.records import GenerationRecord, Source
+from core.generation.records import Source
+from core.jobs.model import Job
 from core.modality import Modality
 from core.providers.image.sizes import parse_size
 from core.services import Services
 
 router = APIRouter(tags=["images"])
-DOWNLOAD_ROUTE = "download_image"
+DOWNLOAD_ROUTE = IMAGE_DOWNLOAD_ROUTE
 
 
-@router.post("/image/generate")
+@router.post("/image/generate", response_model=ImageOut, responses=ACCEPTED)
 def generate_image(
-    body: ImageGenerateBody, account: GeneratingAccount, app: ServicesDep, request: Request
-) -> ImageOut:
-    record = _generate(app, account, body, body.prompt)
-    return ImageOut.of(record.to_json(), _link(app, account, record.id, request))
+    body: ImageGenerateBody,
+    account: GeneratingAccount,
+    app: ServicesDep,
+    request: Request,
+    asynchronous: Annotated[
+        bool, Query(alias="async", description="Answer 202 with the job at once.")
+    ] = False,
+) -> ImageOut | JSONResponse:
+    """Seed 000's synchronous answer: the image once its job is done. With `?async=true`,
+    202 and the job (`GET /jobs/{id}` follows it)."""
+    jobs = _queue(app, account, body, body.prompt)
+    if asynchronous:
+        return accepted(app, request, jobs[0])
+    return _first(finished(app, request, account.id, jobs))
 
 
 @router.get("/image/{image_id}")
@@ -67,27 +82,35 @@ def download_image(
 
 
 # Under /v1, so refusals come in OpenAI's shape (api/errors.py), not the seed routes'.
-@router.post("/v1/images/memory", responses=OPENAI_ERRORS)
+@router.post(
+    "/v1/images/memory",
+    response_model=IllustrationOut,
+    responses={**OPENAI_ERRORS, **ACCEPTED},
+)
 def memory_illustration(
     body: MemoryBody, account: CurrentAccount, app: ServicesDep, request: Request
-) -> IllustrationOut:
+) -> IllustrationOut | JSONResponse:
     """The prompt drawn with your avatar (uploaded once in the Image Studio) as reference."""
-    record = _generate(app, account, body, body.prompt, reference="avatar")
-    return _illustration(app, account, record, request)
+    jobs = _queue(app, account, body, body.prompt, reference="avatar")
+    return _illustration(app, finished(app, request, account.id, jobs))
 
 
-@router.post("/v1/images/subject", responses=OPENAI_ERRORS)
+@router.post(
+    "/v1/images/subject",
+    response_model=IllustrationOut,
+    responses={**OPENAI_ERRORS, **ACCEPTED},
+)
 def subject_illustration(
     body: SubjectBody, account: CurrentAccount, app: ServicesDep, request: Request
-) -> IllustrationOut:
+) -> IllustrationOut | JSONResponse:
     """A portrait illustration of the person in the photo sent as base64 in `image`."""
-    record = _generate(
+    jobs = _queue(
         app, account, body, subject_prompt(body.prompt), reference="upload", upload=body.photo()
     )
-    return _illustration(app, account, record, request)
+    return _illustration(app, finished(app, request, account.id, jobs))
 
 
-def _generate(
+def _queue(
     app: Services,
     account: Account,
     settings: ImageSettings,
@@ -95,7 +118,7 @@ def _generate(
     *,
     reference: ReferenceSource | None = None,
     upload: bytes | None = None,
-) -> GenerationRecord:
+) -> list[Job]:
     provider, model = app.images.engine_for(settings.provider, settings.model)
     width, height = parse_size(settings.size)
     order = ImageOrder(
@@ -110,22 +133,27 @@ def _generate(
         upload=upload,
         source=Source.API,
     )
-    return app.images.generate(account.id, order)
+    return app.jobs.submit_images(account.id, order)
 
 
-def _link(app: Services, account: Account, image_id: uuid.UUID, request: Request) -> str:
-    signed = app.gallery.signed_url(account.id, image_id)
-    return download_url(request, signed, DOWNLOAD_ROUTE, image_id=str(image_id))
+def _first(made: list[ImageOut | SpeechOut] | JSONResponse) -> ImageOut | JSONResponse:
+    if isinstance(made, JSONResponse):
+        return made
+    image = made[0]
+    assert isinstance(image, ImageOut)
+    return image
 
 
 def _illustration(
-    app: Services, account: Account, record: GenerationRecord, request: Request
-) -> IllustrationOut:
+    app: Services, made: list[ImageOut | SpeechOut] | JSONResponse
+) -> IllustrationOut | JSONResponse:
+    if isinstance(made, JSONResponse):
+        return made
+    bucket = app.settings.bucket_for(Modality.IMAGE)
     return IllustrationOut(
         data=[
-            IllustrationFile(
-                s3_uri=f"s3://{record.bucket}/{record.media_key}",
-                url=_link(app, account, record.id, request),
-            )
+            IllustrationFile(s3_uri=f"s3://{bucket}/{image.s3.image}", url=image.download_url)
+            for image in made
+            if isinstance(image, ImageOut)
         ]
     )

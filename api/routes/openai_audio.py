@@ -9,11 +9,13 @@ Other formats (opus, aac, flac, pcm) are refused. `speed` below 1.0 asks for the
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from fastapi.responses import Response
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
 
 from api.deps import CurrentAccount, ServicesDep
+from api.job_answers import finished
 from api.openai_names import speech_language, speech_provider
+from api.schemas.generations import SpeechOut
 from api.schemas.openai import OPENAI_ERRORS, SpeechBody
 from core.errors import InvalidInput
 from core.generation.records import Source
@@ -36,7 +38,9 @@ _AUDIO = {"schema": {"type": "string", "format": "binary"}}
         }
     },
 )
-def create_speech(body: SpeechBody, account: CurrentAccount, app: ServicesDep) -> Response:
+def create_speech(
+    body: SpeechBody, account: CurrentAccount, app: ServicesDep, request: Request
+) -> Response:
     if body.response_format not in CONTENT_TYPES:
         raise InvalidInput(
             f"Atelier answers speech as mp3 or wav, not {body.response_format}: "
@@ -44,7 +48,7 @@ def create_speech(body: SpeechBody, account: CurrentAccount, app: ServicesDep) -
         )
     provider = speech_provider(app, body.model)
     voice = body.voice if isinstance(body.voice, str) else body.voice.id
-    record = app.speech.synthesize(
+    job = app.jobs.submit_speech(
         account.id,
         SpeechOrder(
             text=body.input,
@@ -54,6 +58,11 @@ def create_speech(body: SpeechBody, account: CurrentAccount, app: ServicesDep) -
             source=Source.API,
         ),
     )
-    mp3 = app.gallery.media(account.id, record.id, record.media_key or "")
+    made = finished(app, request, account.id, [job])
+    if isinstance(made, JSONResponse):
+        return made
+    speech = made[0]
+    assert isinstance(speech, SpeechOut)
+    mp3 = app.gallery.media(account.id, speech.id, speech.s3.audio or "")
     audio = decode_mp3(mp3) if body.response_format == "wav" else mp3
     return Response(audio, media_type=CONTENT_TYPES[body.response_format])

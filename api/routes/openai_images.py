@@ -1,6 +1,6 @@
 """`POST /v1/images/generations`: OpenAI's image generation, through `ImageStudio`.
 
-`n` images are `n` generations, each admitted by the limits and kept like a page's. Sizes are
+`n` images are `n` queued jobs, admitted together by the limits and kept like a page's. Sizes are
 Atelier's (any engine's free width x height); OpenAI's default and `auto` mean 1024x1024.
 OpenAI's styles `vivid` and `natural` mean no style; Atelier's own style names work as in the
 studio. A `seed` (Atelier's addition) makes image i of n use seed + i.
@@ -15,16 +15,17 @@ import time
 import uuid
 
 from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 
 from api.deps import CurrentAccount, ServicesDep
-from api.media import download_url
+from api.job_answers import ACCEPTED, finished
 from api.openai_names import image_model
-from api.routes.images import DOWNLOAD_ROUTE
+from api.schemas.generations import ImageOut as SeedImageOut
 from api.schemas.openai import OPENAI_ERRORS, ImageGenerationBody, ImageOut, ImagesOut
 from core.auth.account import Account
 from core.errors import InvalidInput
 from core.generation.image import ImageOrder
-from core.generation.records import GenerationRecord, Source
+from core.generation.records import Source
 from core.modality import Modality
 from core.providers.image.sizes import parse_size
 from core.services import Services
@@ -42,51 +43,56 @@ _REFERENCE_REFUSED = (
 )
 
 
-@router.post("/images/generations", response_model_exclude_none=True)
+@router.post(
+    "/images/generations",
+    response_model=ImagesOut,
+    response_model_exclude_none=True,
+    responses=ACCEPTED,
+)
 def generate_images(
     body: ImageGenerationBody, account: CurrentAccount, app: ServicesDep, request: Request
-) -> ImagesOut:
+) -> ImagesOut | JSONResponse:
     chosen = image_model(app, body.model)
     width, height = DEFAULT_SIZE if body.size in (None, "auto") else parse_size(body.size)
     reference = _reference_png(app, account, body.reference_image_url)
-    # All or none: a limit reached after the second of four would make images the caller
-    # never receives, yet counted against them.
-    app.limits.require_room(account.id, Modality.IMAGE, body.n)
-    records = [
-        app.images.generate(
-            account.id,
-            ImageOrder(
-                prompt=body.prompt,
-                width=width,
-                height=height,
-                seed=None if body.seed is None else body.seed + index,
-                model=chosen.model,
-                style=None if body.style in OPENAI_STYLES else body.style,
-                provider=chosen.provider,
-                reference="upload" if reference else None,
-                upload=reference,
-                source=Source.API,
-            ),
-        )
-        for index in range(body.n)
-    ]
+    # All n are admitted together when queued: a limit reached after the second of four
+    # would make images the caller never receives, yet counted against them.
+    jobs = app.jobs.submit_images(
+        account.id,
+        ImageOrder(
+            prompt=body.prompt,
+            width=width,
+            height=height,
+            seed=body.seed,
+            model=chosen.model,
+            style=None if body.style in OPENAI_STYLES else body.style,
+            provider=chosen.provider,
+            reference="upload" if reference else None,
+            upload=reference,
+            source=Source.API,
+        ),
+        count=body.n,
+        vary_seed=body.seed is not None,
+    )
+    made = finished(app, request, account.id, jobs)
+    if isinstance(made, JSONResponse):
+        return made
     return ImagesOut(
         created=int(time.time()),
         data=[
-            _image_out(app, account, request, record, body.response_format) for record in records
+            _image_out(app, account, image, body.response_format)
+            for image in made
+            if isinstance(image, SeedImageOut)
         ],
     )
 
 
-def _image_out(
-    app: Services, account: Account, request: Request, record: GenerationRecord, form: str
-) -> ImageOut:
+def _image_out(app: Services, account: Account, image: SeedImageOut, form: str) -> ImageOut:
     if form == "b64_json":
-        png = app.gallery.media(account.id, record.id, record.media_key or "")
+        png = app.gallery.media(account.id, image.id, image.s3.image or "")
         return ImageOut(b64_json=base64.b64encode(png).decode("ascii"))
     # A signed link on S3; on the local store, the seed route that serves the bytes.
-    signed = app.gallery.signed_url(account.id, record.id)
-    return ImageOut(url=download_url(request, signed, DOWNLOAD_ROUTE, image_id=str(record.id)))
+    return ImageOut(url=image.download_url)
 
 
 def _reference_png(app: Services, account: Account, url: str | None) -> bytes | None:

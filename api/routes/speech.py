@@ -9,34 +9,49 @@ folder store.
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
 
 from api.deps import GeneratingAccount, ReadingAccount, ServicesDep
-from api.media import download_answer, download_responses, download_url
+from api.job_answers import ACCEPTED, accepted, finished
+from api.media import SPEECH_DOWNLOAD_ROUTE, download_answer, download_responses, download_url
 from api.schemas.generations import DownloadOut, SpeechGenerateBody, SpeechOut
 from core.generation.records import Source
 from core.generation.speech import SpeechOrder
 from core.modality import Modality
 
 router = APIRouter(prefix="/tts", tags=["speech"])
-DOWNLOAD_ROUTE = "download_audio"
+DOWNLOAD_ROUTE = SPEECH_DOWNLOAD_ROUTE
 
 
-@router.post("/generate")
+@router.post("/generate", response_model=SpeechOut, responses=ACCEPTED)
 def generate_speech(
-    body: SpeechGenerateBody, account: GeneratingAccount, app: ServicesDep, request: Request
-) -> SpeechOut:
+    body: SpeechGenerateBody,
+    account: GeneratingAccount,
+    app: ServicesDep,
+    request: Request,
+    asynchronous: Annotated[
+        bool, Query(alias="async", description="Answer 202 with the job at once.")
+    ] = False,
+) -> SpeechOut | JSONResponse:
+    """Seed 001's synchronous answer once the job is done; `?async=true`: 202 and the job."""
     provider, slow = app.speech.provider_for_model(body.model)
-    record = app.speech.synthesize(
+    job = app.jobs.submit_speech(
         account.id,
         SpeechOrder(
             text=body.prompt, language=body.voice, slow=slow, provider=provider, source=Source.API
         ),
     )
-    signed = app.gallery.signed_url(account.id, record.id)
-    url = download_url(request, signed, DOWNLOAD_ROUTE, audio_id=str(record.id))
-    return SpeechOut.of(record.to_json(), url)
+    if asynchronous:
+        return accepted(app, request, job)
+    made = finished(app, request, account.id, [job])
+    if isinstance(made, JSONResponse):
+        return made
+    speech = made[0]
+    assert isinstance(speech, SpeechOut)
+    return speech
 
 
 @router.get("/{audio_id}")
