@@ -3,13 +3,14 @@
 import streamlit as st
 
 from core.generation.image import MAX_SEED, ImageOrder
-from core.modality import Modality
+from core.jobs.generation_jobs import MAX_BATCH
+from core.jobs.model import JobKind
 from core.providers.image.checks import MAX_PROMPT_CHARS
 from core.providers.image.sizes import ALLOWED_SIZES, parse_size
 from core.providers.image.styles import STYLES
 from core.runtime import services
-from ui.feedback import progress, user_errors
-from ui.media import human_size, show_media, show_signed_url
+from ui.feedback import user_errors
+from ui.jobs import job_cards
 from ui.session import current_account
 
 account = current_account()
@@ -122,6 +123,17 @@ if avatar_box.open:
             st.success("Avatar saved.")
             st.rerun()
 
+count_column, vary_column = st.columns(2)
+count = count_column.number_input(
+    "Images", 1, MAX_BATCH, value=1, key="image_count", help="Each image is its own job."
+)
+vary = vary_column.checkbox(
+    "Seed variations",
+    key="image_vary",
+    disabled=count == 1,
+    help="Seeds seed, seed + 1, … instead of one random seed each.",
+)
+
 if st.button("Generate", type="primary", icon="✨"):
     with user_errors():
         seed_text = seed_text.strip()
@@ -129,37 +141,22 @@ if st.button("Generate", type="primary", icon="✨"):
         if seed_text and not (seed_text.isascii() and seed_text.isdigit()):
             st.error("The seed must be a whole number, or blank for a random one.", icon="⚠️")
             st.stop()
-        with progress("Generating…") as step:
-            record = studio.generate(
-                account.id,
-                ImageOrder(
-                    prompt=prompt,
-                    width=int(width),
-                    height=int(height),
-                    seed=int(seed_text) if seed_text else None,
-                    model=model,
-                    style=style,
-                    provider=provider.name,
-                    reference=reference,
-                    upload=upload.getvalue() if upload else None,
-                ),
-                progress=step,
-            )
-        st.session_state["image_last"] = record
+        queued = app.jobs.submit_images(
+            account.id,
+            ImageOrder(
+                prompt=prompt,
+                width=int(width),
+                height=int(height),
+                seed=int(seed_text) if seed_text else None,
+                model=model,
+                style=style,
+                provider=provider.name,
+                reference=reference,
+                upload=upload.getvalue() if upload else None,
+            ),
+            count=int(count),
+            vary_seed=vary and count > 1,
+        )
+        st.toast(f"Queued {len(queued)} image{'s' * (len(queued) != 1)}.", icon="⏳")
 
-record = st.session_state.get("image_last")
-if record is not None:
-    with user_errors():
-        meta = record.meta
-        st.subheader("Result")
-        image = app.gallery.media(account.id, record.id, record.media_key or "")
-        show_media(
-            Modality.IMAGE, image, "image/png", name=f"image-{record.id}", key=str(record.id)
-        )
-        st.caption(
-            f"**{meta.get('engine', record.provider)}** · model {record.model} · "
-            f"{meta.get('size')} · seed {meta.get('seed')} · "
-            f"style {meta.get('style') or 'none'} · {human_size(record.size_bytes)} · "
-            f"made in {record.latency_ms} ms"
-        )
-        show_signed_url(app.gallery.signed_url(account.id, record.id))
+job_cards(account, JobKind.IMAGE)

@@ -3,10 +3,10 @@
 import streamlit as st
 
 from core.generation.speech import SpeechOrder
-from core.modality import Modality
+from core.jobs.model import JobKind
 from core.runtime import services
-from ui.feedback import progress, user_errors
-from ui.media import human_size, show_media, show_signed_url
+from ui.feedback import user_errors
+from ui.jobs import job_cards
 from ui.session import current_account
 
 account = current_account()
@@ -50,23 +50,10 @@ if speak:
         if not text.strip():
             st.warning("Type some text first.", icon="✍️")
         else:
-            with progress("Synthesising…") as step:
-                record = studio.synthesize(
-                    account.id,
-                    SpeechOrder(text=text, language=language, slow=slow, provider=provider_name),
-                    progress=step,
-                )
-            st.session_state["speech_last"] = record
+            app.jobs.submit_speech(
+                account.id,
+                SpeechOrder(text=text, language=language, slow=slow, provider=provider_name),
+            )
+            st.toast("Queued.", icon="⏳")
 
-record = st.session_state.get("speech_last")
-if record is not None:
-    meta = record.meta
-    st.subheader("Result")
-    audio = app.gallery.media(account.id, record.id, record.media_key or "")
-    show_media(Modality.SPEECH, audio, "audio/mpeg", name=f"speech-{record.id}", key=str(record.id))
-    st.caption(
-        f"Spoken by **{meta.get('spokenBy', record.provider)}** · "
-        f"{meta.get('durationSeconds', 0):.1f} s · {human_size(record.size_bytes)} · "
-        f"{'slow' if meta.get('slow') else 'normal'} speed · made in {record.latency_ms} ms"
-    )
-    show_signed_url(app.gallery.signed_url(account.id, record.id))
+job_cards(account, JobKind.SPEECH)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 import streamlit as st
@@ -30,22 +30,6 @@ def user_errors() -> Iterator[None]:
         yield
     except Exception as error:  # noqa: BLE001 - every failure reaches the user as words
         show_error(error)
-
-
-@contextmanager
-def progress(label: str) -> Iterator[Callable[[str], None]]:
-    """A status box for long work: yields a callback for each step, ends as done or not done.
-
-    Ending it ourselves matters: on an error Streamlit would only turn it red and leave the
-    last step ("Generating…") as its label, which reads as still working.
-    """
-    with st.status(label, expanded=False) as status:
-        try:
-            yield lambda step: status.update(label=step)
-        except Exception:
-            status.update(label="Not done", state="error")
-            raise
-        status.update(label="Done", state="complete")
 
 
 def on_script_error(error: Exception) -> bool:

@@ -49,6 +49,7 @@ _SPECS: dict[str, _PageSpec] = {
     "speech": _PageSpec("speech_studio.py", "Speech Studio", "🔊", "speech"),
     "chat": _PageSpec("chat.py", "Chat", "💬", "chat"),
     "gallery": _PageSpec("gallery.py", "Gallery", "🖼️", "gallery"),
+    "queue": _PageSpec("queue.py", "Queue", "⏳", "queue"),
     "analytics": _PageSpec("analytics.py", "Analytics", "📊", "analytics"),
     # Registered for everyone so a deep link gets a clear refusal, listed for admins only.
     "admin": _PageSpec("admin.py", "Admin", "🛡️", "admin"),
@@ -56,7 +57,7 @@ _SPECS: dict[str, _PageSpec] = {
 _SECTIONS = {
     "": [_LOGIN, _HOME],
     "Create": ["image", "speech", "chat"],
-    "Library": ["gallery", "analytics"],
+    "Library": ["gallery", "queue", "analytics"],
     "Manage": ["admin"],
 }
 

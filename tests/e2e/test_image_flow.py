@@ -10,15 +10,15 @@ from tests.support.studio import Studio, new_email
 PROMPT = "A lighthouse on a cliff at dusk, waves below"
 
 
-def _download_result(page: Page, other_than: str = "") -> tuple[str, bytes]:
-    """(file name, bytes) of the result on screen; waits for a result named differently."""
-    for _ in range(100):
-        with page.expect_download() as download:
-            page.get_by_role("button", name="Download").last.click()
-        if download.value.suggested_filename != other_than:
-            return download.value.suggested_filename, download.value.path().read_bytes()
-        page.wait_for_timeout(300)
-    raise AssertionError("no new result appeared")
+def _download_newest(page: Page, cards: int) -> tuple[str, bytes]:
+    """(file name, bytes) of the newest job's image, once `cards` jobs are shown and it is done."""
+    jobs = page.locator("[class*='st-key-job-']")
+    expect(jobs).to_have_count(cards, timeout=60_000)
+    newest = jobs.first
+    expect(newest.get_by_text("✅ Done")).to_be_visible(timeout=60_000)
+    with page.expect_download() as download:
+        newest.get_by_role("button", name="Download").click()
+    return download.value.suggested_filename, download.value.path().read_bytes()
 
 
 def test_generate_find_in_gallery_and_replay_the_same_image(
@@ -34,7 +34,7 @@ def test_generate_find_in_gallery_and_replay_the_same_image(
     page.get_by_role("button", name="Generate").click()
     expect(page.get_by_text("seed 4242")).to_be_visible(timeout=60_000)
     expect(page.get_by_test_id("stImage")).to_be_visible()
-    first_name, first = _download_result(page)
+    first_name, first = _download_newest(page, cards=1)
     assert first.startswith(b"\x89PNG")
 
     studio.open("/gallery")
@@ -48,8 +48,7 @@ def test_generate_find_in_gallery_and_replay_the_same_image(
     expect(page.get_by_role("textbox", name="Prompt")).to_have_value(PROMPT)
     expect(page.get_by_role("textbox", name="Seed")).to_have_value("4242")
     page.get_by_role("button", name="Generate").click()
-    expect(page.get_by_text("seed 4242")).to_be_visible(timeout=60_000)
-    second_name, second = _download_result(page, other_than=first_name)
+    second_name, second = _download_newest(page, cards=2)
 
     assert second_name != first_name  # a new generation (the file is named by its id)...
     assert second == first  # ...with exactly the same picture

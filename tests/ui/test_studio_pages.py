@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.generation.image import ImageOrder
 from core.generation.records import Source
+from core.generation.status import Status
 from core.limits import LimitOverrides
 from core.services import Services
 from tests.ui.conftest import log_in
@@ -29,24 +32,53 @@ def _button(at: AppTest, label: str) -> None:
     at.run()
 
 
-def test_image_studio_shows_the_result_with_its_settings(signed_in: AppTest) -> None:
+def _when_jobs_end(at: AppTest, app_services: Services) -> AppTest:
+    """The page once the queue (the embedded pool) has run everything it was given."""
+    deadline = time.monotonic() + 60
+    while app_services.queue.listing(None, states=[Status.PENDING, Status.RUNNING]):
+        assert time.monotonic() < deadline, "the jobs did not end"
+        time.sleep(0.05)
+    return at.run()
+
+
+def test_image_studio_shows_the_result_with_its_settings(
+    signed_in: AppTest, app_services: Services
+) -> None:
     at = signed_in.switch_page("../pages/image_studio.py").run()
     at.text_area(key="image_prompt").input("A lighthouse at dusk")
     at.text_input(key="image_seed").input("12")
     _button(at, "Generate")
+    at = _when_jobs_end(at, app_services)
 
     assert not at.error, [e.value for e in at.error]
     assert "seed 12" in _captions(at) and "512x512" in _captions(at)
     assert len(at.get("image")) == 1
 
 
-def test_image_studio_custom_size(signed_in: AppTest) -> None:
+def test_image_studio_queues_a_batch_of_seed_variations(
+    signed_in: AppTest, app_services: Services
+) -> None:
+    at = signed_in.switch_page("../pages/image_studio.py").run()
+    at.text_area(key="image_prompt").input("A lighthouse at dusk")
+    at.text_input(key="image_seed").input("30")
+    at.number_input(key="image_count").set_value(3).run()
+    at.checkbox(key="image_vary").check()
+    _button(at, "Generate")
+    at = _when_jobs_end(at, app_services)
+
+    assert not at.error, [e.value for e in at.error]
+    assert all(f"seed {seed}" in _captions(at) for seed in (30, 31, 32)), _captions(at)
+    assert len(at.get("image")) == 3
+
+
+def test_image_studio_custom_size(signed_in: AppTest, app_services: Services) -> None:
     at = signed_in.switch_page("../pages/image_studio.py").run()
     at.text_area(key="image_prompt").input("A wide field")
     at.selectbox(key="image_size").select("Custom…").run()
     at.number_input(key="image_width").set_value(320)
     at.number_input(key="image_height").set_value(200)
     _button(at, "Generate")
+    at = _when_jobs_end(at, app_services)
 
     assert "320x200" in _captions(at)
 
@@ -79,11 +111,12 @@ def test_gallery_settings_refill_the_image_form(signed_in: AppTest) -> None:
     assert not at.warning
 
 
-def test_speech_studio_says_which_engine_spoke(signed_in: AppTest) -> None:
+def test_speech_studio_says_which_engine_spoke(signed_in: AppTest, app_services: Services) -> None:
     at = signed_in.switch_page("../pages/speech_studio.py").run()
     at.selectbox[1].select("es").run()
     at.text_area[0].input("Hola desde el estudio.")
     _button(at, "Speak")
+    at = _when_jobs_end(at, app_services)
 
     assert not at.error, [e.value for e in at.error]
     assert "Spoken by **espeak-ng" in _captions(at)
@@ -107,13 +140,14 @@ def test_a_limit_refusal_says_when_it_resets_and_the_status_ends(
     _button(at, "Generate")
     assert not at.error, [e.value for e in at.error]
 
+    # Refused when queued, whether the first one is still queued or already made.
     _button(at, "Generate")
 
     assert len(at.error) == 1
     assert "today's 1 image generations" in at.error[0].value
     assert "resets at 00:00 UTC" in at.error[0].value
-    assert [s.label for s in at.status] == ["Not done"]
-    home = at.switch_page("../pages/home.py").run()
+    assert len(app_services.queue.listing(bob.id)) == 1
+    home = _when_jobs_end(at, app_services).switch_page("../pages/home.py").run()
     assert "Today (UTC): 1 of 1 image." in _captions(home)
 
 
