@@ -121,14 +121,20 @@ class GenerationLimits:
         return {modality: counts.get(modality, 0) for modality in Modality}
 
     def admit(
-        self, user_id: uuid.UUID, modality: Modality, *, count: int = 1, in_flight: int = 0
+        self,
+        user_id: uuid.UUID,
+        modality: Modality,
+        *,
+        count: int = 1,
+        in_flight: Callable[[], int] = lambda: 0,
     ) -> None:
         """Count `count` generations about to start (or be queued), all or none, or raise
         `LimitReached` saying when to retry.
 
         The daily quota counts completed generations from the append-only usage events, so
         deleting one from the gallery does not give it back; failures are free. `in_flight`
-        are the user's generations queued or running (not in the events yet), counted as used.
+        counts the user's generations queued or running (not in the events yet) as used; it
+        is only asked when a daily quota applies.
         Generations running in this thread are not counted, so a burst started at the same
         instant can pass the daily quota by the number in flight. The per-minute limit counts
         every start atomically, which is what bounds such a burst.
@@ -147,7 +153,12 @@ class GenerationLimits:
             self._refuse_per_minute(per_minute, closes_in)
 
     def _check_daily(
-        self, user_id: uuid.UUID, modality: Modality, *, wanted: int, queued: int = 0
+        self,
+        user_id: uuid.UUID,
+        modality: Modality,
+        *,
+        wanted: int,
+        queued: Callable[[], int] = lambda: 0,
     ) -> int:
         """Refuse if `wanted` more would pass today's quota; the per-minute limit that applies."""
         with self._sessions() as db:
@@ -157,7 +168,7 @@ class GenerationLimits:
                 done = db.scalar(
                     self._today_query(user_id).where(UsageEvent.modality == modality.value)
                 )
-                used = (done or 0) + queued
+                used = (done or 0) + queued()
                 if used + wanted > daily:
                     self._refuse_daily(modality, daily, used, wanted)
         return limits.generations_per_minute or UNLIMITED

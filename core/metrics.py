@@ -105,7 +105,9 @@ class _QueueDepth:
 
     def collect(self) -> Iterator[Metric]:
         family = GaugeMetricFamily(
-            "atelier_jobs", "Jobs in the queue by queue and state.", labels=["queue", "state"]
+            "atelier_jobs",
+            "Jobs waiting or running, by queue and state.",
+            labels=["queue", "state"],
         )
         try:
             counts = self._count()

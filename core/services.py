@@ -32,7 +32,8 @@ from core.generation.speech import SpeechStudio
 from core.history import HistoryIndex
 from core.jobs.dispatch import EmbeddedDispatch, Heartbeat, JobDispatch
 from core.jobs.generation_jobs import GenerationJobHandlers, GenerationJobs
-from core.jobs.queue import FinishedJobs, JobQueue
+from core.jobs.notices import FinishedJobs, PostgresNotices
+from core.jobs.queue import JobQueue
 from core.jobs.runner import JobRunner, worker_name
 from core.jobs.store import Fairness, JobStore
 from core.limits import GenerationLimits, LimitOverrides
@@ -79,6 +80,7 @@ class Services:
     def close(self) -> None:
         self.queue.close()
         self.heartbeat.stop()
+        self.job_runner.close()
         self.pipeline.close()
         self.history.close()
         providers: list[ImageProvider | SpeechProvider | ChatProvider] = [
@@ -135,10 +137,7 @@ def start_job_pool(services: Services) -> None:
     """With no broker, this process runs the jobs: start its pool, and announce again the
     jobs an earlier process left queued. A Celery deployment's workers do this themselves."""
     metrics.count_jobs_with(
-        lambda: {
-            (queue, state.value): n
-            for (queue, state), n in services.queue.counts().by_state.items()
-        }
+        lambda: {(queue, state.value): n for (queue, state), n in services.queue.depth().items()}
     )
     dispatch = services.queue.dispatch
     if isinstance(dispatch, EmbeddedDispatch):
@@ -260,7 +259,17 @@ def build_services(settings: Settings, *, now: Callable[[], datetime] = utcnow) 
         on_finished=finished.announce,
     )
     dispatch = _job_dispatch(settings, runner)
-    queue = JobQueue(job_store, dispatch, finished)
+    queue = JobQueue(
+        job_store,
+        dispatch,
+        finished,
+        notices=(
+            PostgresNotices(settings.resolved_database_url, finished)
+            if engine.dialect.name == "postgresql"
+            else None
+        ),
+        runs_jobs_here=isinstance(dispatch, EmbeddedDispatch),
+    )
     heartbeat = Heartbeat(
         job_store,
         runner,

@@ -288,6 +288,7 @@ class Job(Base):
         Index(None, "state", "queue", "created_at"),
         Index(None, "owner_id", "created_at"),
         Index(None, "owner_id", "state"),
+        Index(None, "owner_id", "claimed_at"),
     )
 
 

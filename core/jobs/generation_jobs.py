@@ -112,7 +112,7 @@ class GenerationJobs:
             owner_id,
             MODALITY[kind],
             count=len(jobs),
-            in_flight=self._queue.store.in_flight(owner_id, kind),
+            in_flight=lambda: self._queue.store.in_flight(owner_id, kind),
         )
         return self._queue.submit(owner_id, jobs)
 

@@ -7,7 +7,6 @@ refuses the announcement takes the rows back, so nothing half-created is left.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 import uuid
 from collections.abc import Sequence
@@ -17,14 +16,18 @@ from core.generation.records import UNEXPECTED_FAILURE
 from core.generation.status import Status
 from core.jobs.dispatch import JobDispatch
 from core.jobs.model import FINISHED, Job, JobKind, NewJob, QueueCounts
+from core.jobs.notices import FinishedJobs, PostgresNotices
 from core.jobs.store import JobStore
 
 log = logging.getLogger(__name__)
 
-# How often a waiter looks at the table when no in-process worker tells it: often at first
-# (the offline engines take 20 ms to a second; a look is one indexed row), then less and less.
-_FIRST_POLL_SECONDS = 0.002
-_POLL_GROWTH = 1.2
+# How often a waiter looks at the table when nothing tells it of a job's end: every few ms for
+# the first second (the offline engines take 20 ms to a second; a look is one indexed row),
+# then less and less. When it is told, it only looks again in case a notice was lost.
+_TOLD_POLL_SECONDS = 0.25
+_QUICK_POLL_SECONDS = 0.004
+_QUICK_FOR_SECONDS = 1.0
+_POLL_GROWTH = 1.5
 _LONGEST_POLL_SECONDS = 0.25
 
 
@@ -33,22 +36,6 @@ class QueueUnavailable(StorageUnavailable):
         super().__init__(
             "The job queue is not answering, so nothing was queued. Try again in a moment."
         )
-
-
-class FinishedJobs:
-    """Wakes this process's waiters when one of its own workers (the embedded pool) ends a
-    job; waiters on other processes' jobs poll."""
-
-    def __init__(self) -> None:
-        self._condition = threading.Condition()
-
-    def announce(self, _job: Job) -> None:
-        with self._condition:
-            self._condition.notify_all()
-
-    def wait(self, seconds: float) -> None:
-        with self._condition:
-            self._condition.wait(seconds)
 
 
 class JobFailed(AtelierError):
@@ -69,10 +56,22 @@ class JobStillRunning(AtelierError):
 
 
 class JobQueue:
-    def __init__(self, store: JobStore, dispatch: JobDispatch, finished: FinishedJobs) -> None:
+    def __init__(
+        self,
+        store: JobStore,
+        dispatch: JobDispatch,
+        finished: FinishedJobs,
+        *,
+        notices: PostgresNotices | None,
+        runs_jobs_here: bool,
+    ) -> None:
+        """Waiters are told of a job's end by `notices` (any process's jobs) or, when this
+        process runs the jobs itself, by its own workers; else they look often."""
         self._store = store
         self.dispatch = dispatch
         self._finished = finished
+        self._notices = notices
+        self._runs_jobs_here = runs_jobs_here
 
     @property
     def store(self) -> JobStore:
@@ -112,17 +111,22 @@ class JobQueue:
     def counts(self) -> QueueCounts:
         return self._store.counts()
 
+    def depth(self) -> dict[tuple[str, Status], int]:
+        return self._store.depth()
+
     def wait(self, owner_id: uuid.UUID | None, job_id: uuid.UUID, timeout_seconds: float) -> Job:
         """The job once it has finished, or as it stands when the time is up."""
-        deadline = time.monotonic() + timeout_seconds
-        pause = _FIRST_POLL_SECONDS
+        started = time.monotonic()
+        deadline = started + timeout_seconds
+        pause = _TOLD_POLL_SECONDS if self._told() else _QUICK_POLL_SECONDS
         while True:
-            job = self._store.owned(owner_id, job_id)
+            job = self._store.owned(owner_id, job_id, placed=False)
             left = deadline - time.monotonic()
             if job.state in FINISHED or left <= 0:
                 return job
             self._finished.wait(min(pause, left))
-            pause = min(pause * _POLL_GROWTH, _LONGEST_POLL_SECONDS)
+            if time.monotonic() - started > _QUICK_FOR_SECONDS:
+                pause = min(pause * _POLL_GROWTH, _LONGEST_POLL_SECONDS)
 
     def outcome(
         self, owner_id: uuid.UUID | None, job_ids: Sequence[uuid.UUID], timeout_seconds: float
@@ -142,5 +146,13 @@ class JobQueue:
             done.append(job)
         return done
 
+    def _told(self) -> bool:
+        if self._notices is not None:
+            self._notices.start()
+            return True
+        return self._runs_jobs_here
+
     def close(self) -> None:
         self.dispatch.close()
+        if self._notices is not None:
+            self._notices.close()

@@ -17,9 +17,13 @@ from core.errors import AtelierError
 from core.generation.records import UNEXPECTED_FAILURE, GenerationCancelled, GenerationFailed
 from core.generation.status import Status
 from core.jobs.model import Job, JobKind
+from core.jobs.progress import ProgressReports
 from core.jobs.store import JobStore
 
 log = logging.getLogger(__name__)
+
+# A step shows once it has lasted this long (core/jobs/progress.py).
+_PROGRESS_SETTLE_SECONDS = 0.3
 
 
 @dataclass(frozen=True)
@@ -55,14 +59,21 @@ class JobRunner:
         self.worker_id = worker_id
         self.queues = tuple(queues)
         self._on_finished = on_finished
+        self._reports = ProgressReports(store, worker_id, settle_seconds=_PROGRESS_SETTLE_SECONDS)
+
+    def close(self) -> None:
+        self._reports.close()
 
     def drain(self) -> int:
         """Run jobs until none can be claimed; how many ran. A worker finishing a job looks
         for the next one itself, so a job skipped for its owner's cap is never stranded."""
         ran = 0
-        while (job := self._store.claim(self.queues, self.worker_id)) is not None:
+        # Called because a job was announced: the first claim need not look first.
+        job = self._store.claim(self.queues, self.worker_id, look_first=False)
+        while job is not None:
             self.run(job)
             ran += 1
+            job = self._store.claim(self.queues, self.worker_id)
         return ran
 
     def run(self, job: Job) -> None:
@@ -80,13 +91,9 @@ class JobRunner:
         context = {"job_id": str(job.id), "kind": job.kind.value, "attempt": job.attempts}
         log.info("job started", extra=context)
         control = JobControl(
-            report=lambda fraction, message: self._store.report(
-                job, self.worker_id, fraction, message
-            ),
+            report=lambda fraction, message: self._reports.report(job, fraction, message),
             cancelled=lambda: self._store.cancel_requested(job.id),
         )
-        if control.cancelled():
-            return self._end(job, Status.CANCELLED, "Cancelled before it started.")
         try:
             made = self._handlers[job.kind](job, control)
         except GenerationCancelled as cancelled:
@@ -111,6 +118,7 @@ class JobRunner:
         error: str | None = None,
         made: Sequence[uuid.UUID] = (),
     ) -> Status:
+        self._reports.ended(job)
         if not self._store.finish(
             job, self.worker_id, state, message=message, error=error, generation_ids=made
         ):

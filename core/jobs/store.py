@@ -9,15 +9,16 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import and_, delete, func, or_, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.errors import NotFound
 from core.generation.status import Status
 from core.jobs.model import ACTIVE, Job, JobKind, NewJob, QueueCounts, WorkerInfo
+from core.jobs.notices import notify_finished
 from storage.db import reading, transaction
 from storage.models import Job as JobRow
 from storage.models import JobWorker
@@ -26,6 +27,7 @@ from storage.models import JobWorker
 # the same owner past its cap. SQLite's BEGIN IMMEDIATE already serialises them.
 _CLAIM_LOCK = 0x6A6F6273
 _GONE = "The worker running this job stopped answering"
+_ROUND_ROBIN_MEMORY = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -92,14 +94,17 @@ class JobStore:
                 )
             )
 
-    def get(self, job_id: uuid.UUID) -> Job | None:
+    def get(self, job_id: uuid.UUID, *, placed: bool = True) -> Job | None:
+        """The job; with its queue position while pending unless `placed` is False."""
         with reading(self._sessions) as db:
             row = db.get(JobRow, job_id)
-            return None if row is None else self._with_position(db, _job(row))
+            if row is None:
+                return None
+            return self._with_position(db, _job(row)) if placed else _job(row)
 
-    def owned(self, owner_id: uuid.UUID | None, job_id: uuid.UUID) -> Job:
+    def owned(self, owner_id: uuid.UUID | None, job_id: uuid.UUID, *, placed: bool = True) -> Job:
         """The job if `owner_id` owns it (None: anyone's, for admins); NotFound otherwise."""
-        job = self.get(job_id)
+        job = self.get(job_id, placed=placed)
         if job is None or (owner_id is not None and job.owner_id != owner_id):
             raise NotFound("That job does not exist or is not yours.")
         return job
@@ -143,7 +148,7 @@ class JobStore:
         self.owned(owner_id, job_id)
         now = self._now()
         with transaction(self._sessions) as db:
-            db.execute(
+            ended = db.execute(
                 update(JobRow)
                 .where(JobRow.id == job_id, JobRow.state == Status.PENDING.value)
                 .values(
@@ -153,6 +158,8 @@ class JobStore:
                     progress_message="Cancelled before it started.",
                 )
             )
+            if ended.rowcount:  # type: ignore[attr-defined]
+                notify_finished(db, job_id)
             db.execute(
                 update(JobRow)
                 .where(JobRow.id == job_id, JobRow.state == Status.RUNNING.value)
@@ -162,9 +169,16 @@ class JobStore:
 
     # --- workers ---
 
-    def claim(self, queues: Sequence[str], worker_id: str) -> Job | None:
+    def claim(
+        self, queues: Sequence[str], worker_id: str, *, look_first: bool = True
+    ) -> Job | None:
         """Take the fairest pending job in `queues`: among owners under their cap, the one
-        with the fewest jobs running, then the one served longest ago; its oldest job."""
+        with the fewest jobs running, then the one served longest ago; its oldest job.
+
+        `look_first`: when nothing may be waiting (a worker looks again after every job),
+        one indexed read answers without taking the claim lock."""
+        if look_first and not self._any_waiting(queues):
+            return None
         with transaction(self._sessions) as db:
             if db.get_bind().dialect.name == "postgresql":
                 db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CLAIM_LOCK})
@@ -191,40 +205,47 @@ class JobStore:
             row.progress_message = "Starting…"
             return _job(row)
 
+    def _any_waiting(self, queues: Sequence[str]) -> bool:
+        with reading(self._sessions) as db:
+            return (
+                db.scalar(
+                    select(JobRow.id)
+                    .where(JobRow.state == Status.PENDING.value, JobRow.queue.in_(queues))
+                    .limit(1)
+                )
+                is not None
+            )
+
     def _fairest_owner(self, db: Session, queues: Sequence[str]) -> uuid.UUID | None:
-        waiting = dict(
-            db.execute(
-                select(JobRow.owner_id, func.min(JobRow.created_at))
-                .where(JobRow.state == Status.PENDING.value, JobRow.queue.in_(queues))
-                .group_by(JobRow.owner_id)
-            ).all()
-        )
-        if not waiting:
-            return None
-        owners = list(waiting)
-        running = dict(
-            db.execute(
-                select(JobRow.owner_id, func.count())
-                .where(JobRow.state == Status.RUNNING.value, JobRow.owner_id.in_(owners))
-                .group_by(JobRow.owner_id)
-            ).all()
-        )
-        served = dict(
-            db.execute(
-                select(JobRow.owner_id, func.max(JobRow.claimed_at))
-                .where(JobRow.owner_id.in_(owners))
-                .group_by(JobRow.owner_id)
-            ).all()
-        )
+        # One statement for every waiting owner: their oldest waiting job, how many they have
+        # running, and their latest claim (recent ones only: an index range per owner however
+        # long their history; an owner not served within the window counts as never served).
+        waiting_here = and_(JobRow.state == Status.PENDING.value, JobRow.queue.in_(queues))
+        running_now = JobRow.state == Status.RUNNING.value
+        served_lately = JobRow.claimed_at >= self._now() - _ROUND_ROBIN_MEMORY
+        owners = db.execute(
+            select(
+                JobRow.owner_id,
+                func.min(JobRow.created_at).filter(waiting_here),
+                func.count().filter(running_now),
+                func.max(JobRow.claimed_at).filter(served_lately),
+            )
+            .where(
+                JobRow.owner_id.in_(select(JobRow.owner_id).where(waiting_here).distinct()),
+                or_(waiting_here, running_now, served_lately),
+            )
+            .group_by(JobRow.owner_id)
+        ).all()
         cap = self._fairness.running_per_owner
-        eligible = [o for o in owners if not cap or running.get(o, 0) < cap]
+        eligible = [
+            (running, served, oldest, owner)
+            for owner, oldest, running, served in owners
+            if oldest is not None and (not cap or running < cap)
+        ]
         if not eligible:
             return None
-        never = datetime.min.replace(tzinfo=waiting[owners[0]].tzinfo)
-        return min(
-            eligible,
-            key=lambda o: (running.get(o, 0), served.get(o) or never, waiting[o], str(o)),
-        )
+        never = datetime.min.replace(tzinfo=UTC)
+        return min(eligible, key=lambda o: (o[0], o[1] or never, o[2], str(o[3])))[3]
 
     def report(self, job: Job, worker_id: str, fraction: float, message: str) -> None:
         with transaction(self._sessions) as db:
@@ -261,6 +282,8 @@ class JobStore:
             values["progress"] = 1.0
         with transaction(self._sessions) as db:
             changed = db.execute(update(JobRow).where(*_held_by(job, worker_id)).values(**values))
+            if changed.rowcount:  # type: ignore[attr-defined]
+                notify_finished(db, job.id)
             return bool(changed.rowcount)  # type: ignore[attr-defined]
 
     def heartbeat(self, worker_id: str, queues: Sequence[str], engines: Sequence[str]) -> None:
@@ -335,16 +358,14 @@ class JobStore:
             )
             return [_job(row) for row in rows]
 
+    def depth(self) -> dict[tuple[str, Status], int]:
+        """Jobs waiting and running per queue: an index range, however long the history."""
+        with reading(self._sessions) as db:
+            return self._by_state(db, ACTIVE)
+
     def counts(self) -> QueueCounts:
         with reading(self._sessions) as db:
-            by_state = {
-                (queue, Status(state)): int(n)
-                for queue, state, n in db.execute(
-                    select(JobRow.queue, JobRow.state, func.count()).group_by(
-                        JobRow.queue, JobRow.state
-                    )
-                ).all()
-            }
+            by_state = self._by_state(db, tuple(Status))
             running = dict(
                 db.execute(
                     select(JobRow.worker_id, func.count())
@@ -364,6 +385,16 @@ class JobStore:
                 for w in db.scalars(select(JobWorker).order_by(JobWorker.id))
             )
         return QueueCounts(by_state, workers)
+
+    def _by_state(self, db: Session, states: Sequence[Status]) -> dict[tuple[str, Status], int]:
+        return {
+            (queue, Status(state)): int(n)
+            for queue, state, n in db.execute(
+                select(JobRow.queue, JobRow.state, func.count())
+                .where(JobRow.state.in_([s.value for s in states]))
+                .group_by(JobRow.queue, JobRow.state)
+            ).all()
+        }
 
     # --- positions ---
 

@@ -51,6 +51,7 @@ def upgrade() -> None:
     op.create_index(op.f("ix_jobs_state_queue_created_at"), "jobs", ["state", "queue", "created_at"])
     op.create_index(op.f("ix_jobs_owner_id_created_at"), "jobs", ["owner_id", "created_at"])
     op.create_index(op.f("ix_jobs_owner_id_state"), "jobs", ["owner_id", "state"])
+    op.create_index(op.f("ix_jobs_owner_id_claimed_at"), "jobs", ["owner_id", "claimed_at"])
     op.create_table(
         "job_workers",
         sa.Column("id", sa.String(length=200), nullable=False),
@@ -64,6 +65,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("job_workers")
+    op.drop_index(op.f("ix_jobs_owner_id_claimed_at"), table_name="jobs")
     op.drop_index(op.f("ix_jobs_owner_id_state"), table_name="jobs")
     op.drop_index(op.f("ix_jobs_owner_id_created_at"), table_name="jobs")
     op.drop_index(op.f("ix_jobs_state_queue_created_at"), table_name="jobs")
