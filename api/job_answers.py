@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Query, Request
 from fastapi.responses import JSONResponse
 
 from api.media import IMAGE_DOWNLOAD_ROUTE, SPEECH_DOWNLOAD_ROUTE, download_url
@@ -19,6 +19,8 @@ from core.jobs.queue import JobStillRunning
 from core.services import Services
 
 JOB_ROUTE = "get_job"
+# `?async=true` on a generating route: 202 with the job at once instead of waiting for it.
+Asynchronous = Annotated[bool, Query(alias="async", description="Answer 202 with the job at once.")]
 
 
 def job_out(app: Services, request: Request, job: Job) -> JobOut:

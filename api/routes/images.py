@@ -9,13 +9,12 @@ act for the anonymous owner when ANONYMOUS_GENERATION is on (api/deps.py).
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from api.deps import CurrentAccount, GeneratingAccount, ReadingAccount, ServicesDep
-from api.job_answers import ACCEPTED, accepted, finished
+from api.job_answers import ACCEPTED, Asynchronous, accepted, finished
 from api.media import IMAGE_DOWNLOAD_ROUTE, download_answer, download_responses, download_url
 from api.schemas.generations import (
     DownloadOut,
@@ -47,9 +46,7 @@ def generate_image(
     account: GeneratingAccount,
     app: ServicesDep,
     request: Request,
-    asynchronous: Annotated[
-        bool, Query(alias="async", description="Answer 202 with the job at once.")
-    ] = False,
+    asynchronous: Asynchronous = False,
 ) -> ImageOut | JSONResponse:
     """Seed 000's synchronous answer: the image once its job is done. With `?async=true`,
     202 and the job (`GET /jobs/{id}` follows it)."""

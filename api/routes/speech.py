@@ -9,13 +9,12 @@ folder store.
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from api.deps import GeneratingAccount, ReadingAccount, ServicesDep
-from api.job_answers import ACCEPTED, accepted, finished
+from api.job_answers import ACCEPTED, Asynchronous, accepted, finished
 from api.media import SPEECH_DOWNLOAD_ROUTE, download_answer, download_responses, download_url
 from api.schemas.generations import DownloadOut, SpeechGenerateBody, SpeechOut
 from core.generation.records import Source
@@ -32,9 +31,7 @@ def generate_speech(
     account: GeneratingAccount,
     app: ServicesDep,
     request: Request,
-    asynchronous: Annotated[
-        bool, Query(alias="async", description="Answer 202 with the job at once.")
-    ] = False,
+    asynchronous: Asynchronous = False,
 ) -> SpeechOut | JSONResponse:
     """Seed 001's synchronous answer once the job is done; `?async=true`: 202 and the job."""
     provider, slow = app.speech.provider_for_model(body.model)

@@ -24,19 +24,11 @@ from storage.models import Generation, UsageEvent
 from storage.objects import ObjectMissing, ObjectStore
 from tests.generation.conftest import image_spec, made_image, png
 from tests.support.clock import FakeClock
+from tests.support.history import image_index_lines
 
 
 def _json(services: Services, key: str) -> dict[str, Any]:
     return dict(json.loads(services.objects.get(services.settings.s3_bucket_image, key).data))
-
-
-def _index_lines(services: Services, user_id: uuid.UUID) -> list[dict[str, Any]]:
-    bucket = services.settings.s3_bucket_image
-    lines = []
-    for info in services.objects.list_objects(bucket, f"users/{user_id}/image/history/"):
-        body = services.objects.get(bucket, info.key).data
-        lines += [json.loads(line) for line in body.splitlines()]
-    return lines
 
 
 def _rows(services: Services) -> list[Generation]:
@@ -75,7 +67,7 @@ def test_a_completed_generation_is_kept_everywhere(services: Services, user_id: 
     bucket = services.settings.s3_bucket_image
     assert services.objects.get(bucket, record.media_key or "").data == png()
 
-    [line] = _index_lines(services, user_id)
+    [line] = image_index_lines(services, user_id)
     assert line["id"] == str(record.id)
     assert line["s3"]["media"] == record.media_key
     assert line["input"]["seed"] == 7
@@ -110,7 +102,7 @@ def test_a_generation_keeps_the_id_its_caller_gives(services: Services, user_id:
     assert record.id == chosen and seen == [chosen]
     assert f"/{chosen}/" in record.record_key
     assert [row.id for row in _rows(services)] == [chosen]
-    assert [line["id"] for line in _index_lines(services, user_id)] == [str(chosen)]
+    assert [line["id"] for line in image_index_lines(services, user_id)] == [str(chosen)]
 
 
 def test_a_provider_error_leaves_a_failed_record_and_row_and_no_index_line(
@@ -128,7 +120,7 @@ def test_a_provider_error_leaves_a_failed_record_and_row_and_no_index_line(
     assert stored["error"] == "Pollinations is rate limiting us. Wait a minute and try again."
     assert stored["s3"]["media"] is None
     assert _json(services, record.input_key)["prompt"] == "a teal square"
-    assert _index_lines(services, user_id) == []
+    assert image_index_lines(services, user_id) == []
     [row] = _rows(services)
     assert (row.status, row.error, row.media_key) == ("failed", stored["error"], None)
     assert [e.event_type for e in _events(services)] == ["generation.failed"]
@@ -179,7 +171,7 @@ def test_media_that_cannot_be_stored_fails_without_an_index_line(
     with pytest.raises(GenerationFailed, match="not answering"):
         services.pipeline.run(user_id, image_spec(), made_image)
 
-    assert _index_lines(services, user_id) == []
+    assert image_index_lines(services, user_id) == []
     assert _rows(services)[0].status == "failed"
 
 
@@ -212,7 +204,7 @@ def test_fifty_concurrent_generations_by_one_user_keep_fifty_lines_and_rows(
             )
         )
 
-    lines = _index_lines(services, user_id)
+    lines = image_index_lines(services, user_id)
     assert sorted(line["id"] for line in lines) == sorted(str(r.id) for r in records)
     with services.db() as db:
         assert db.scalar(select(func.count()).select_from(Generation)) == 50
@@ -263,7 +255,7 @@ def test_input_no_store_can_keep_is_refused_before_anything_starts(
         services.pipeline.run(user_id, spec, made_image)
 
     assert _rows(services) == [] and _events(services) == []
-    assert _index_lines(services, user_id) == []
+    assert image_index_lines(services, user_id) == []
 
 
 def test_a_row_that_cannot_be_written_fails_the_generation_and_takes_back_its_line(
@@ -282,7 +274,7 @@ def test_a_row_that_cannot_be_written_fails_the_generation_and_takes_back_its_li
     with pytest.raises(GenerationFailed, match="database is not answering") as failure:
         pipeline.run(user_id, image_spec(), made_image)
 
-    assert _index_lines(services, user_id) == []
+    assert image_index_lines(services, user_id) == []
     [row] = _rows(services)
     assert (row.status, row.media_key) == ("failed", None)
     prefix = failure.value.record.record_key.rpartition("/")[0]

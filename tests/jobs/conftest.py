@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
@@ -41,15 +40,6 @@ def sketch(prompt: str = "a lighthouse", seed: int | None = 7, **changes: Any) -
         "provider": "sketch",
     }
     return ImageOrder(**(values | changes))
-
-
-def index_lines(services: Services, user_id: uuid.UUID) -> list[dict[str, Any]]:
-    bucket = services.settings.s3_bucket_image
-    lines = []
-    for info in services.objects.list_objects(bucket, f"users/{user_id}/image/history/"):
-        body = services.objects.get(bucket, info.key).data
-        lines += [json.loads(line) for line in body.splitlines()]
-    return lines
 
 
 def rows(services: Services, user_id: uuid.UUID) -> list[Generation]:

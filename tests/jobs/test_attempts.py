@@ -14,8 +14,9 @@ from core.generation.records import GenerationCancelled
 from core.modality import Modality
 from core.services import Services
 from storage.models import Generation, UsageEvent
-from tests.jobs.conftest import index_lines, rows, sketch
+from tests.jobs.conftest import rows, sketch
 from tests.support.clock import FakeClock
+from tests.support.history import image_index_lines
 
 
 def _make(services: Services, user_id: uuid.UUID, order: ImageOrder, attempt: Attempt) -> uuid.UUID:
@@ -39,7 +40,7 @@ def test_a_cancelled_generation_keeps_nothing(
             attempt=Attempt(started_at=clock(), cancelled=lambda: True),
         )
 
-    assert index_lines(services, user_id) == [] and rows(services, user_id) == []
+    assert image_index_lines(services, user_id) == [] and rows(services, user_id) == []
     bucket = services.settings.s3_bucket_image
     assert list(services.objects.list_objects(bucket, "requests/")) == []
 
@@ -63,7 +64,7 @@ def test_an_attempt_that_died_before_its_row_is_cleared_then_made_once(
     services.images.make(user_id, prepared, generation_id=generation_id, attempt=attempt)
 
     assert not finished
-    assert [line["id"] for line in index_lines(services, user_id)] == [str(generation_id)]
+    assert [line["id"] for line in image_index_lines(services, user_id)] == [str(generation_id)]
     assert [row.id for row in rows(services, user_id)] == [generation_id]
 
 
@@ -74,4 +75,4 @@ def test_an_attempt_that_finished_is_not_made_again(
     generation_id = _make(services, user_id, sketch(), attempt)
 
     assert services.pipeline.settle_earlier_attempt(user_id, generation_id, Modality.IMAGE, attempt)
-    assert len(index_lines(services, user_id)) == 1
+    assert len(image_index_lines(services, user_id)) == 1

@@ -21,9 +21,10 @@ from core.generation.status import Status
 from core.jobs.model import Job
 from core.jobs.queue import QueueUnavailable
 from core.services import Services, start_services
-from tests.jobs.conftest import index_lines, new_user, rows, sketch
+from tests.jobs.conftest import new_user, rows, sketch
 from tests.support.celery_workers import CeleryWorker, start_worker
 from tests.support.fake_pollinations import FakePollinations, Reply
+from tests.support.history import image_index_lines
 from tests.support.ports import free_port
 
 pytestmark = pytest.mark.parametrize("backend", ["postgres-s3"], indirect=True)
@@ -132,7 +133,7 @@ def test_a_job_whose_worker_is_killed_runs_again_and_is_kept_once(
 
     assert done.state is Status.COMPLETED and done.attempts == 2
     assert done.worker_id != running.worker_id
-    assert [line["id"] for line in index_lines(app, owner)] == [str(job.id)]
+    assert [line["id"] for line in image_index_lines(app, owner)] == [str(job.id)]
     assert [(row.id, row.status) for row in rows(app, owner)] == [(job.id, "completed")]
     assert app.gallery.open(owner, job.id).record["status"] == "completed"
 
@@ -163,7 +164,7 @@ def test_a_job_that_keeps_losing_its_worker_fails_with_the_reason(
             watcher.stop()
         assert failed.state is Status.FAILED
         assert failed.error and "stopped answering" in failed.error
-        assert index_lines(app, owner) == []
+        assert image_index_lines(app, owner) == []
     finally:
         app.close()
 
@@ -202,7 +203,7 @@ def test_cancel_a_waiting_job_and_a_running_one(
     ended = app.queue.wait(owner, first.id, 30)
     assert ended.state is Status.CANCELLED
     assert app.queue.get(owner, second.id).started_at is None
-    assert index_lines(app, owner) == [] and rows(app, owner) == []
+    assert image_index_lines(app, owner) == [] and rows(app, owner) == []
 
 
 def test_one_users_batch_does_not_hold_back_another_user(

@@ -15,7 +15,8 @@ from core.jobs.model import JobKind, NewJob
 from core.jobs.queue import JobFailed
 from core.limits import LimitOverrides, LimitReached
 from core.services import Services
-from tests.jobs.conftest import index_lines, new_user, rows, sketch
+from tests.jobs.conftest import new_user, rows, sketch
+from tests.support.history import image_index_lines
 
 WAIT = 60
 
@@ -30,7 +31,7 @@ def test_a_queued_image_is_made_once_under_the_jobs_id(
 
     assert done.state is Status.COMPLETED and done.progress == 1.0
     assert done.generation_ids == (job.id,) and done.attempts == 1
-    assert [line["id"] for line in index_lines(services, user_id)] == [str(job.id)]
+    assert [line["id"] for line in image_index_lines(services, user_id)] == [str(job.id)]
     assert [(row.id, row.status) for row in rows(services, user_id)] == [(job.id, "completed")]
     item = services.gallery.open(user_id, job.id)
     assert item.record["meta"]["seed"] == 7
