@@ -4,11 +4,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: run worker test lint bench clean
+.PHONY: run check-system worker test lint bench clean
 
 ## Run the app on its embedded defaults (SQLite + local folder under ./data): no services, no keys.
-run: $(VENV)/.runtime-installed
+run: check-system $(VENV)/.runtime-installed
 	$(BIN)/streamlit run app.py --server.port $(PORT)
+
+## The system tools `make run` needs (espeak-ng, lame; cmake and a compiler for a first build).
+check-system:
+	@bash tools/check-system
 
 ## A Celery worker with the same settings as the app (CELERY_BROKER_URL and the rest, from the
 ## environment or .env): it runs the queued image and speech jobs of JOB_WORKER_QUEUES.

@@ -12,6 +12,7 @@ from ui.feedback import user_errors
 from ui.media import show_media, show_signed_url
 from ui.router import go
 from ui.session import current_account
+from ui.text import escape_markdown
 
 account = current_account()
 gallery = services().gallery
@@ -82,7 +83,11 @@ with user_errors():
         ]
     pages = st.session_state["gallery_pages"]
     entries: list[IndexEntry] = [e for page in pages for e in page.entries]
-    if not entries:
+    if not entries and text.strip():
+        st.info(f"No match for “{escape_markdown(text.strip())}” in your gallery.", icon="🔎")
+    elif not entries and len(chosen) < len(LABELS):
+        st.info("Nothing of this kind yet. Show every kind to see the rest.", icon="🔎")
+    elif not entries:
         st.info("Nothing here yet. What you make in the studios appears here.", icon="🌱")
     columns = st.columns(4)
     for number, entry in enumerate(entries):

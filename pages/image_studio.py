@@ -138,7 +138,8 @@ if st.button("Generate", type="primary", icon="✨"):
     with user_errors():
         seed_text = seed_text.strip()
         # isdigit() alone lets "²" through, which int() then refuses.
-        if seed_text and not (seed_text.isascii() and seed_text.isdigit()):
+        whole = seed_text.removeprefix("-")
+        if seed_text and not (whole.isascii() and whole.isdigit()):
             st.error("The seed must be a whole number, or blank for a random one.", icon="⚠️")
             st.stop()
         queued = app.jobs.submit_images(

@@ -92,6 +92,10 @@ def test_image_studio_explains_a_bad_seed_and_an_empty_prompt(signed_in: AppTest
             "The seed must be a whole number, or blank for a random one."
         ]
 
+    at.text_input(key="image_seed").input("-5")
+    _button(at, "Generate")
+    assert [e.value for e in at.error] == ["The seed must be a whole number from 0 to 2147483647."]
+
     at.text_input(key="image_seed").input("")
     _button(at, "Generate")
     assert "prompt is empty" in at.error[0].value
@@ -166,3 +170,24 @@ def test_the_gallery_says_which_generations_came_through_the_api(
 
     captions = [str(c.value) for c in at.caption]
     assert sum("via API" in caption for caption in captions) == 1, captions
+
+
+def test_a_gallery_search_without_a_match_says_so(
+    signed_in: AppTest, app_services: Services
+) -> None:
+    ada = app_services.auth.login("ada@example.com", PASSWORD, ip=None).account
+    order = ImageOrder(
+        prompt="a fox", width=64, height=64, seed=1, model="sketch-v1", style=None,
+        provider="sketch",
+    )  # fmt: skip
+    app_services.images.generate(ada.id, order)
+    at = signed_in.switch_page("../pages/gallery.py").run()
+
+    at.text_input[0].input("lighthouse").run()
+
+    assert [i.value for i in at.info] == ["No match for “lighthouse” in your gallery."]
+    at.text_input[0].input("").run()
+    at.multiselect[0].set_value(["speech"]).run()
+    assert [i.value for i in at.info] == [
+        "Nothing of this kind yet. Show every kind to see the rest."
+    ]
