@@ -20,6 +20,10 @@ with log_in, st.form("login"):
     password = st.text_input("Password", type="password", autocomplete="current-password")
     if st.form_submit_button("Log in", type="primary"):
         with user_errors():
+            if not email.strip() or not password:
+                # Not a failed login: nothing was tried, so nothing counts against the limit.
+                st.warning("Enter your email and your password.", icon="✍️")
+                st.stop()
             sign_in(
                 auth.login(
                     email,

@@ -42,6 +42,20 @@ def test_wrong_password_message(app: AppTest, app_services: Services) -> None:
     assert [e.value for e in app.error] == ["Wrong email or password."]
 
 
+def test_an_empty_login_form_asks_for_both_fields_and_counts_no_attempt(
+    app: AppTest, app_services: Services
+) -> None:
+    app_services.auth.register("ada@example.com", PASSWORD, ip=None)
+    for _ in range(6):  # more than the 5 attempts a minute an account is allowed
+        at = log_in(app, "ada@example.com", "")
+        assert [w.value for w in at.warning] == ["Enter your email and your password."]
+        assert not at.error
+
+    at = log_in(app, "ada@example.com", PASSWORD)
+
+    assert [b for b in at.button if b.label == "Log out"]
+
+
 def test_log_out_returns_to_the_login_page(app: AppTest, app_services: Services) -> None:
     app_services.auth.register("ada@example.com", PASSWORD, ip=None)
     log_in(app, "ada@example.com", PASSWORD)
