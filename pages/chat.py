@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 
 import streamlit as st
 
-from core.generation.chat import ChatAnswer
+from core.generation.chat import MAX_MESSAGE_CHARS, ChatAnswer
 from core.generation.chat_exchange import ConversationState
 from core.runtime import services
 from ui.feedback import show_error, user_errors
@@ -152,7 +152,8 @@ for index, message in enumerate(state.messages):
         if caption := stats.get((state.id, index)):
             st.caption(caption)
 
-if prompt := st.chat_input("Ask anything"):
+# max_chars: the box counts and stops at the limit, so a long paste is never sent, then refused.
+if prompt := st.chat_input("Ask anything", max_chars=MAX_MESSAGE_CHARS):
     with st.chat_message("user"):
         st.markdown(prompt)
     with st.chat_message("assistant"):

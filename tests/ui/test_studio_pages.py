@@ -7,6 +7,7 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.generation.chat import MAX_MESSAGE_CHARS
 from core.generation.image import ImageOrder
 from core.generation.records import Source
 from core.generation.status import Status
@@ -191,3 +192,11 @@ def test_a_gallery_search_without_a_match_says_so(
     assert [i.value for i in at.info] == [
         "Nothing of this kind yet. Show every kind to see the rest."
     ]
+
+
+def test_the_chat_box_counts_and_stops_at_the_message_limit(signed_in: AppTest) -> None:
+    """Streamlit's box shows a counter and takes no more than `max_chars`, so a long paste is
+    never sent and then refused with its text lost."""
+    at = signed_in.switch_page("../pages/chat.py").run()
+
+    assert at.chat_input[0].max_chars == MAX_MESSAGE_CHARS
