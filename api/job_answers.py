@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Query, Request
 from fastapi.responses import JSONResponse
@@ -19,6 +19,7 @@ from core.jobs.queue import JobStillRunning
 from core.services import Services
 
 JOB_ROUTE = "get_job"
+Made = TypeVar("Made", ImageOut, SpeechOut)
 # `?async=true` on a generating route: 202 with the job at once instead of waiting for it.
 Asynchronous = Annotated[bool, Query(alias="async", description="Answer 202 with the job at once.")]
 
@@ -65,19 +66,20 @@ def accepted(app: Services, request: Request, job: Job) -> JSONResponse:
 
 
 def finished(
-    app: Services, request: Request, owner_id: uuid.UUID, jobs: Sequence[Job]
-) -> list[ImageOut | SpeechOut] | JSONResponse:
-    """What the jobs made, once all are done (the seeds' synchronous answer); a 202 with the
-    first unfinished job if the wait (JOB_WAIT_SECONDS) runs out."""
+    app: Services, request: Request, owner_id: uuid.UUID, jobs: Sequence[Job], shape: type[Made]
+) -> list[Made] | JSONResponse:
+    """What the jobs made, as `shape` (ImageOut or SpeechOut), once all are done (the seeds'
+    synchronous answer); a 202 with the first unfinished job if JOB_WAIT_SECONDS runs out."""
     try:
         done = app.queue.outcome(owner_id, [job.id for job in jobs], app.settings.job_wait_seconds)
     except JobStillRunning as running:
         return accepted(app, request, running.job)
-    return [
+    answers = [
         generation_out(app, request, owner_id, job.kind, made)
         for job in done
         for made in job.generation_ids
     ]
+    return [answer for answer in answers if isinstance(answer, shape)]
 
 
 ACCEPTED: dict[int | str, dict[str, Any]] = {

@@ -24,7 +24,6 @@ from api.schemas.generations import (
     ImageOut,
     ImageSettings,
     MemoryBody,
-    SpeechOut,
     SubjectBody,
 )
 from api.schemas.openai import OPENAI_ERRORS
@@ -53,7 +52,8 @@ def generate_image(
     jobs = _queue(app, account, body, body.prompt)
     if asynchronous:
         return accepted(app, request, jobs[0])
-    return _first(finished(app, request, account.id, jobs))
+    made = finished(app, request, account.id, jobs, ImageOut)
+    return made if isinstance(made, JSONResponse) else made[0]
 
 
 @router.get("/image/{image_id}")
@@ -89,7 +89,7 @@ def memory_illustration(
 ) -> IllustrationOut | JSONResponse:
     """The prompt drawn with your avatar (uploaded once in the Image Studio) as reference."""
     jobs = _queue(app, account, body, body.prompt, reference="avatar")
-    return _illustration(app, finished(app, request, account.id, jobs))
+    return _illustration(app, finished(app, request, account.id, jobs, ImageOut))
 
 
 @router.post(
@@ -104,7 +104,7 @@ def subject_illustration(
     jobs = _queue(
         app, account, body, subject_prompt(body.prompt), reference="upload", upload=body.photo()
     )
-    return _illustration(app, finished(app, request, account.id, jobs))
+    return _illustration(app, finished(app, request, account.id, jobs, ImageOut))
 
 
 def _queue(
@@ -133,16 +133,8 @@ def _queue(
     return app.jobs.submit_images(account.id, order)
 
 
-def _first(made: list[ImageOut | SpeechOut] | JSONResponse) -> ImageOut | JSONResponse:
-    if isinstance(made, JSONResponse):
-        return made
-    image = made[0]
-    assert isinstance(image, ImageOut)
-    return image
-
-
 def _illustration(
-    app: Services, made: list[ImageOut | SpeechOut] | JSONResponse
+    app: Services, made: list[ImageOut] | JSONResponse
 ) -> IllustrationOut | JSONResponse:
     if isinstance(made, JSONResponse):
         return made
@@ -151,6 +143,5 @@ def _illustration(
         data=[
             IllustrationFile(s3_uri=f"s3://{bucket}/{image.s3.image}", url=image.download_url)
             for image in made
-            if isinstance(image, ImageOut)
         ]
     )

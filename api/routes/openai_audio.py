@@ -58,11 +58,10 @@ def create_speech(
             source=Source.API,
         ),
     )
-    made = finished(app, request, account.id, [job])
+    made = finished(app, request, account.id, [job], SpeechOut)
     if isinstance(made, JSONResponse):
         return made
     speech = made[0]
-    assert isinstance(speech, SpeechOut)
     mp3 = app.gallery.media(account.id, speech.id, speech.s3.audio or "")
     audio = decode_mp3(mp3) if body.response_format == "wav" else mp3
     return Response(audio, media_type=CONTENT_TYPES[body.response_format])

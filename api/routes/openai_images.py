@@ -74,16 +74,12 @@ def generate_images(
         count=body.n,
         vary_seed=body.seed is not None,
     )
-    made = finished(app, request, account.id, jobs)
+    made = finished(app, request, account.id, jobs, SeedImageOut)
     if isinstance(made, JSONResponse):
         return made
     return ImagesOut(
         created=int(time.time()),
-        data=[
-            _image_out(app, account, image, body.response_format)
-            for image in made
-            if isinstance(image, SeedImageOut)
-        ],
+        data=[_image_out(app, account, image, body.response_format) for image in made],
     )
 
 

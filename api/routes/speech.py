@@ -43,12 +43,8 @@ def generate_speech(
     )
     if asynchronous:
         return accepted(app, request, job)
-    made = finished(app, request, account.id, [job])
-    if isinstance(made, JSONResponse):
-        return made
-    speech = made[0]
-    assert isinstance(speech, SpeechOut)
-    return speech
+    made = finished(app, request, account.id, [job], SpeechOut)
+    return made if isinstance(made, JSONResponse) else made[0]
 
 
 @router.get("/{audio_id}")

@@ -76,7 +76,6 @@ class GenerationJobs:
         queue = self._images.provider(first.provider).job_queue
         return self._submit(
             owner_id,
-            JobKind.IMAGE,
             [
                 NewJob(JobKind.IMAGE, queue, _image_request(p, reference), job_id)
                 for p, job_id in zip(prepared, ids, strict=True)
@@ -93,9 +92,7 @@ class GenerationJobs:
             "source": prepared.source.value,
         }
         queue = self._speech.provider(prepared.provider).job_queue
-        return self._submit(
-            owner_id, JobKind.SPEECH, [NewJob(JobKind.SPEECH, queue, request, uuid.uuid4())]
-        )[0]
+        return self._submit(owner_id, [NewJob(JobKind.SPEECH, queue, request, uuid.uuid4())])[0]
 
     def retry(self, owner_id: uuid.UUID, job_id: uuid.UUID) -> Job:
         """The same request again, as a new job (same seed, same reference)."""
@@ -103,9 +100,10 @@ class GenerationJobs:
         if not earlier.can_retry:
             raise InvalidInput("Only a failed or cancelled job can be tried again.")
         again = NewJob(earlier.kind, earlier.queue, earlier.request, uuid.uuid4())
-        return self._submit(owner_id, earlier.kind, [again])[0]
+        return self._submit(owner_id, [again])[0]
 
-    def _submit(self, owner_id: uuid.UUID, kind: JobKind, jobs: Sequence[NewJob]) -> list[Job]:
+    def _submit(self, owner_id: uuid.UUID, jobs: Sequence[NewJob]) -> list[Job]:
+        kind = jobs[0].kind
         # Limits and quotas are checked here, for the whole batch, counting what is already
         # queued; the workers do not check them again.
         self._limits.admit(
