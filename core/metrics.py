@@ -61,6 +61,18 @@ JOB_RETRIES = Counter(
     ["queue"],
 )
 
+IMPORT_DOWNLOADS = Counter(
+    "atelier_import_downloads",
+    "URLs an import finished with, by outcome (downloaded, duplicate, or the failure reason).",
+    ["outcome"],
+)
+IMPORT_BYTES = Counter("atelier_import_bytes", "Bytes of images imported and kept.")
+IMPORT_IN_FLIGHT = Gauge(
+    "atelier_import_downloads_in_flight",
+    "Import downloads in progress right now, per domain.",
+    ["domain"],
+)
+
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 
@@ -94,6 +106,20 @@ def record_job_end(kind: str, state: str, seconds: float) -> None:
 
 def record_job_retry(queue: str) -> None:
     JOB_RETRIES.labels(queue).inc()
+
+
+def record_import_download(outcome: str, size_bytes: int = 0) -> None:
+    IMPORT_DOWNLOADS.labels(outcome).inc()
+    if size_bytes:
+        IMPORT_BYTES.inc(size_bytes)
+
+
+def import_download_started(domain: str) -> None:
+    IMPORT_IN_FLIGHT.labels(domain).inc()
+
+
+def import_download_ended(domain: str) -> None:
+    IMPORT_IN_FLIGHT.labels(domain).dec()
 
 
 class _QueueDepth:
