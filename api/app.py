@@ -14,6 +14,7 @@ from api.routes import (
     admin,
     auth,
     images,
+    imports,
     jobs,
     openai_audio,
     openai_chat,
@@ -52,7 +53,7 @@ def create_api(settings: Settings) -> FastAPI:
     # Added last, so it is the outermost of ours: it sees CORS answers and errors too.
     api.add_middleware(RequestMetrics)
     openai = (openai_v1, openai_chat, openai_images, openai_audio)
-    for module in (auth, users, images, speech, jobs, admin):
+    for module in (auth, users, images, speech, jobs, imports, admin):
         api.include_router(module.router, responses=SEED_ERRORS)
     for module in openai:
         api.include_router(module.router)

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 
 from api.media import IMAGE_DOWNLOAD_ROUTE, SPEECH_DOWNLOAD_ROUTE, download_url
 from api.schemas.generations import ImageOut, SpeechOut
-from api.schemas.jobs import JobOut, JobProgress
+from api.schemas.jobs import ImportCounts, JobOut, JobProgress
 from core.generation.status import Status
 from core.jobs.generation_jobs import MODALITY
 from core.jobs.model import Job, JobKind
@@ -25,7 +25,9 @@ Asynchronous = Annotated[bool, Query(alias="async", description="Answer 202 with
 
 
 def job_out(app: Services, request: Request, job: Job) -> JobOut:
-    made = job.generation_ids if job.state is Status.COMPLETED else ()
+    # An import may keep thousands of images: it answers their ids and counts, not each one.
+    is_import = job.kind is JobKind.IMPORT
+    made = job.generation_ids if job.state is Status.COMPLETED and not is_import else ()
     return JobOut(
         id=job.id,
         kind=job.kind.value,
@@ -41,6 +43,9 @@ def job_out(app: Services, request: Request, job: Job) -> JobOut:
         finished_at=job.finished_at,
         url=str(request.url_for(JOB_ROUTE, job_id=str(job.id))),
         generations=[generation_out(app, request, job.owner_id, job.kind, g) for g in made],
+        counts=ImportCounts.model_validate(job.summary) if is_import and job.summary else None,
+        # Kept images are the user's even when the import was cancelled half-way.
+        image_ids=list(job.generation_ids) if is_import else [],
     )
 
 

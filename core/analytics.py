@@ -36,6 +36,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.auth.account import Account
 from core.errors import PermissionDenied
 from core.generation.status import Status
+from core.imports.library import IMPORT_PROVIDER
+from core.imports.usage import ImportUsage, import_usage
 from core.modality import Modality
 from core.periods import Period, Window, period_window
 from storage.models import Generation
@@ -119,10 +121,11 @@ class Report:
     models: list[ModelUsage]
     latency: list[ProviderLatency]
     errors: list[ErrorReason]
+    imports: ImportUsage
 
     @property
     def is_empty(self) -> bool:
-        return self.kpis.generations == 0
+        return self.kpis.generations == 0 and self.imports.jobs == 0
 
 
 class Analytics:
@@ -152,7 +155,8 @@ class Analytics:
             errors = [
                 ErrorReason(r.reason, int(r.failures)) for r in db.execute(_errors_query(where))
             ]
-        return Report(window, chosen, _kpis(daily), daily, models, latency, errors)
+            imports = import_usage(db, window, chosen.user_id)
+        return Report(window, chosen, _kpis(daily), daily, models, latency, errors, imports)
 
 
 def daily_usage(db: Session, window: Window, scope: Scope) -> list[DailyUsage]:
@@ -168,7 +172,9 @@ def _check_scope(account: Account, scope: Scope) -> None:
 
 def _conditions(window: Window, scope: Scope) -> list[ColumnElement[bool]]:
     whose = [] if scope.user_id is None else [Generation.user_id == scope.user_id]
-    return [*whose, *window.bounds(Generation.created_at)]
+    # Imported images are not generations: they have figures of their own (`imports`).
+    made_here = Generation.provider != IMPORT_PROVIDER
+    return [*whose, made_here, *window.bounds(Generation.created_at)]
 
 
 def _day(postgres: bool) -> ColumnElement[date]:

@@ -115,8 +115,9 @@ class Settings(BaseSettings):
     celery_visibility_timeout_seconds: int = Field(default=3600, ge=10)
     # Threads that run jobs inside the app when there is no broker.
     job_embedded_workers: int = Field(default=2, ge=1, le=32)
-    # Queues (engine classes) a worker takes jobs from: "cpu", "gpu" (local diffusion).
-    job_worker_queues: str = "cpu,gpu"
+    # Queues (engine classes) a worker takes jobs from: "cpu", "gpu" (local diffusion), "io"
+    # (imports, which mostly wait on the network).
+    job_worker_queues: str = "cpu,gpu,io"
     # Jobs one user may have running at once (0 = no cap); the rest wait their turn while
     # other users' jobs go first, round robin.
     job_running_per_user: int = Field(default=2, ge=0)
@@ -130,6 +131,26 @@ class Settings(BaseSettings):
     # A Celery worker serves its own /metrics on this port (0 = none) and address.
     worker_metrics_port: int = Field(default=0, ge=0, le=65535)
     worker_metrics_host: str = "127.0.0.1"
+
+    # --- bulk image import (seed 003) ---
+    # Where imported images and each document's metadata.json are kept.
+    s3_bucket_imports: str = "atelier-imports"
+    # Downloads at once in one import, and at once from one host (seed 003's limits).
+    import_max_concurrent_downloads: int = Field(default=20, ge=1, le=200)
+    import_max_per_domain: int = Field(default=4, ge=1, le=50)
+    import_connect_timeout_seconds: float = Field(default=5.0, gt=0)
+    import_read_timeout_seconds: float = Field(default=15.0, gt=0)
+    # Tries per URL in all: timeouts, 429 and 5xx are retried with backoff and jitter.
+    import_max_attempts: int = Field(default=4, ge=1, le=10)
+    import_max_redirects: int = Field(default=5, ge=0, le=20)
+    import_max_image_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    # Larger images are refused before they are decoded (decompression bombs).
+    import_max_image_pixels: int = Field(default=50_000_000, ge=1)
+    import_max_images_per_job: int = Field(default=5000, ge=1)
+    # Downloads from private, loopback and link-local addresses are refused unless this is on,
+    # or the address is inside IMPORT_ALLOWED_NETWORKS (comma-separated CIDRs, an intranet).
+    import_allow_private_networks: bool = False
+    import_allowed_networks: str = ""
 
     # --- speech providers ---
     # "offline" (piper, Kokoro, espeak-ng on this machine) or "gtts" (Google, needs the internet).
@@ -251,4 +272,8 @@ class Settings(BaseSettings):
 
     @property
     def buckets(self) -> list[str]:
-        return [self.bucket_for(m) for m in Modality]
+        return [*(self.bucket_for(m) for m in Modality), self.s3_bucket_imports]
+
+    @property
+    def import_allowed_network_list(self) -> list[str]:
+        return [n.strip() for n in self.import_allowed_networks.split(",") if n.strip()]

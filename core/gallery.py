@@ -139,8 +139,8 @@ class Gallery:
         for (modality, day), ids in by_day.items():
             self._history.remove(user_id, modality, ids, day)
         for row in rows:
-            for info in list(self._store.list_objects(row.s3_bucket, _request_folder(row))):
-                self._store.delete(row.s3_bucket, info.key)
+            for key in _files_of(self._store, row):
+                self._store.delete(row.s3_bucket, key)
         with transaction(self._sessions) as db:
             db.execute(
                 delete(Generation).where(Generation.id.in_(wanted), Generation.user_id == user_id)
@@ -178,6 +178,20 @@ def _request_folder(row: Generation) -> str:
     return (row.record_key or "").rpartition("/")[0] + "/"
 
 
+def _own_files(row: Generation) -> list[str] | None:
+    """The files of a generation that shares its folder with others (an imported image sits
+    beside the rest of its document); None for one that has a request folder to itself."""
+    files = row.meta.get("files")
+    return list(files) if isinstance(files, list) else None
+
+
+def _files_of(store: ObjectStore, row: Generation) -> list[str]:
+    own = _own_files(row)
+    if own is not None:
+        return own
+    return [info.key for info in store.list_objects(row.s3_bucket, _request_folder(row))]
+
+
 # Reading a generation's files once its row has been found (and checked by the caller: the
 # owner here, an administrator in `core.admin`).
 
@@ -195,7 +209,9 @@ def read_record(store: ObjectStore, row: Generation) -> dict[str, Any] | None:
 
 def read_generation_file(store: ObjectStore, row: Generation, key: str) -> bytes:
     """Bytes of a file (media, thumbnail) inside the generation's own request folder."""
-    if not key.startswith(_request_folder(row)) or ".." in key:
+    own = _own_files(row)
+    allowed = key in own if own is not None else key.startswith(_request_folder(row))
+    if not allowed or ".." in key:
         raise NotFound(NOT_FOUND)
     try:
         return store.get(row.s3_bucket, key).data

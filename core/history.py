@@ -54,6 +54,10 @@ def index_prefix(user_id: uuid.UUID, modality: Modality) -> str:
     return f"users/{user_id}/{modality}/history/"
 
 
+def _appending(lines: bytes) -> Callable[[bytes], bytes]:
+    return lambda body: body + lines
+
+
 def index_key(user_id: uuid.UUID, modality: Modality, day: date) -> str:
     return f"{index_prefix(user_id, modality)}{day:%Y/%m/%d}.jsonl"
 
@@ -137,8 +141,16 @@ class HistoryIndex:
         )
 
     def append(self, user_id: uuid.UUID, entry: IndexEntry) -> None:
-        line = entry.to_line()
-        self._rewrite(user_id, entry.modality, entry.created_at.date(), lambda body: body + line)
+        self.append_many(user_id, [entry])
+
+    def append_many(self, user_id: uuid.UUID, entries: Collection[IndexEntry]) -> None:
+        """Add lines with one rewrite per day file: a batch of imports is not n rewrites of a
+        growing file."""
+        by_day: dict[tuple[Modality, date], list[bytes]] = {}
+        for entry in entries:
+            by_day.setdefault((entry.modality, entry.created_at.date()), []).append(entry.to_line())
+        for (modality, day), lines in by_day.items():
+            self._rewrite(user_id, modality, day, _appending(b"".join(lines)))
 
     def remove(
         self, user_id: uuid.UUID, modality: Modality, entry_ids: Collection[uuid.UUID], day: date

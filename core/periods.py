@@ -45,7 +45,9 @@ class Window:
         if self.start is not None and self.end is not None and self.start >= self.end:
             raise InvalidInput(REVERSED_PERIOD)
 
-    def bounds(self, column: InstrumentedAttribute[datetime]) -> list[ColumnElement[bool]]:
+    def bounds(
+        self, column: InstrumentedAttribute[datetime] | InstrumentedAttribute[datetime | None]
+    ) -> list[ColumnElement[bool]]:
         """The conditions that keep `column` inside the window."""
         conditions: list[ColumnElement[bool]] = []
         if self.start is not None:

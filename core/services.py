@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from ipaddress import ip_network
 from typing import assert_never
 
 from sqlalchemy import Engine
@@ -30,11 +31,19 @@ from core.generation.image import ImageStudio
 from core.generation.pipeline import GenerationPipeline
 from core.generation.speech import SpeechStudio
 from core.history import HistoryIndex
+from core.imports.fetch import FetchLimits
+from core.imports.guard import AddressGuard
+from core.imports.importer import ImportSettings
+from core.imports.jobs import ImportJobHandler, ImportJobs
+from core.imports.library import ImportLibrary
+from core.imports.validate import ImageLimits
 from core.jobs.dispatch import EmbeddedDispatch, Heartbeat, JobDispatch
 from core.jobs.generation_jobs import GenerationJobHandlers, GenerationJobs
+from core.jobs.model import JobKind
 from core.jobs.notices import FinishedJobs, PostgresNotices
 from core.jobs.queue import JobQueue
-from core.jobs.runner import JobRunner, worker_name
+from core.jobs.retries import JobRetries
+from core.jobs.runner import JobHandler, JobRunner, worker_name
 from core.jobs.store import Fairness, JobStore
 from core.limits import GenerationLimits, LimitOverrides
 from core.modality import Modality
@@ -73,6 +82,10 @@ class Services:
     anonymous: AnonymousGeneration
     # Image and speech generations as jobs; the queue to follow, cancel and wait for them.
     jobs: GenerationJobs
+    # Bulk image imports (seed 003), also jobs; and trying any finished job again.
+    imports: ImportJobs
+    import_library: ImportLibrary
+    retries: JobRetries
     queue: JobQueue
     job_runner: JobRunner
     heartbeat: Heartbeat
@@ -248,11 +261,16 @@ def build_services(settings: Settings, *, now: Callable[[], datetime] = utcnow) 
     )
     image_bucket = settings.bucket_for(Modality.IMAGE)
     finished = FinishedJobs()
-    runner = JobRunner(
-        job_store,
-        GenerationJobHandlers(
+    import_library = ImportLibrary(db, objects, history, bucket=settings.s3_bucket_imports)
+    handlers: dict[JobKind, JobHandler] = {
+        **GenerationJobHandlers(
             pipeline, images, speech, objects, image_bucket=image_bucket
         ).handlers(),
+        JobKind.IMPORT: ImportJobHandler(import_library, _import_settings(settings), now),
+    }
+    runner = JobRunner(
+        job_store,
+        handlers,
         worker_id=worker_name(),
         queues=settings.worker_queues,
         now=now,
@@ -273,11 +291,20 @@ def build_services(settings: Settings, *, now: Callable[[], datetime] = utcnow) 
     heartbeat = Heartbeat(
         job_store,
         runner,
-        engines=[*images.providers, *speech.providers],
+        engines=[*images.providers, *speech.providers, "import"],
         interval_seconds=settings.job_heartbeat_seconds,
         resend=dispatch.send,
     )
     jobs = GenerationJobs(queue, images, speech, limits, objects, image_bucket=image_bucket)
+    imports = ImportJobs(queue, import_library, max_images=settings.import_max_images_per_job)
+    retries = JobRetries(
+        queue,
+        {
+            JobKind.IMAGE: jobs.again,
+            JobKind.SPEECH: jobs.again,
+            JobKind.IMPORT: imports.retry_failures,
+        },
+    )
     log.info(
         "services ready",
         extra={
@@ -320,9 +347,35 @@ def build_services(settings: Settings, *, now: Callable[[], datetime] = utcnow) 
             now=now,
         ),
         jobs=jobs,
+        imports=imports,
+        import_library=import_library,
+        retries=retries,
         queue=queue,
         job_runner=runner,
         heartbeat=heartbeat,
+    )
+
+
+def _import_settings(settings: Settings) -> ImportSettings:
+    return ImportSettings(
+        fetch=FetchLimits(
+            max_concurrent=settings.import_max_concurrent_downloads,
+            per_domain=settings.import_max_per_domain,
+            connect_timeout=settings.import_connect_timeout_seconds,
+            read_timeout=settings.import_read_timeout_seconds,
+            max_attempts=settings.import_max_attempts,
+            max_redirects=settings.import_max_redirects,
+            max_bytes=settings.import_max_image_bytes,
+        ),
+        image=ImageLimits(
+            max_pixels=settings.import_max_image_pixels, max_bytes=settings.import_max_image_bytes
+        ),
+        guard=AddressGuard(
+            allow_private=settings.import_allow_private_networks,
+            allowed_networks=[
+                ip_network(n, strict=False) for n in settings.import_allowed_network_list
+            ],
+        ),
     )
 
 

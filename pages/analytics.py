@@ -7,10 +7,13 @@ import pandas as pd
 import streamlit as st
 
 from core.analytics import Report, Scope
+from core.imports.reasons import PLAIN_WORDS, FailureReason
+from core.imports.usage import ImportUsage
 from core.periods import Period
 from core.runtime import services
 from ui import charts
 from ui.feedback import user_errors
+from ui.media import human_size
 from ui.session import current_account
 
 account = current_account()
@@ -54,7 +57,38 @@ def _kpis(report: Report) -> None:
     second[3].metric("Chat tokens out", f"{kpis.tokens_out:,}")
 
 
+def _imports(usage: ImportUsage) -> None:
+    st.subheader("📥 Imports")
+    columns = st.columns(4)
+    columns[0].metric("Downloads", f"{usage.downloads:,}")
+    columns[1].metric("Downloaded", human_size(usage.size_bytes))
+    columns[2].metric("Failed", f"{usage.failures:,}")
+    columns[3].metric("Already in the library", f"{usage.duplicates:,}")
+    by_domain, by_reason = st.columns(2)
+    by_domain.dataframe(
+        [
+            {"domain": d.domain, "downloads": d.downloads, "failures": d.failures}
+            for d in usage.domains
+        ],
+        hide_index=True,
+    )
+    by_reason.dataframe(
+        [
+            {"failure": PLAIN_WORDS[FailureReason(reason)], "count": count}
+            for reason, count in usage.reasons
+        ],
+        hide_index=True,
+    )
+
+
 def _render(report: Report) -> None:
+    if report.kpis.generations:
+        _generations(report)
+    if report.imports.jobs:
+        _imports(report.imports)
+
+
+def _generations(report: Report) -> None:
     _kpis(report)
     daily = charts.daily_table(report)
     models = charts.models_table(report)

@@ -18,6 +18,7 @@ account = current_account()
 gallery = services().gallery
 PAGE_SIZE = 24
 LABELS = {Modality.IMAGE: "🎨 Images", Modality.SPEECH: "🔊 Speech", Modality.CHAT: "💬 Chat"}
+ORIGINS = {Source.API: " · via API", Source.IMPORT: " · Imported"}
 
 st.title("🖼️ Gallery")
 
@@ -49,8 +50,16 @@ def _details(generation_id: uuid.UUID) -> None:
         with st.expander("Everything in its record"):
             st.json(item.record)
         left, right = st.columns(2)
-        if entry.modality is Modality.IMAGE and left.button("Use these settings", icon="♻️"):
+        imported = entry.meta.get("source") == Source.IMPORT
+        if entry.modality is Modality.IMAGE and imported:
+            st.caption(f"Imported from {entry.params.get('sourceUrl', entry.model)}")
+        is_image = entry.modality is Modality.IMAGE
+        if is_image and not imported and left.button("Use these settings", icon="♻️"):
             st.session_state["image_prefill"] = entry.params
+            go("image")
+        if entry.modality is Modality.IMAGE and left.button("Use as reference", icon="🖼️"):
+            st.session_state["image_reference"] = {"id": entry.id, "key": entry.media_key}
+            st.session_state["image_reference_choice"] = "gallery"
             go("image")
         if entry.modality is Modality.CHAT and left.button("Continue this conversation", icon="💬"):
             st.session_state["chat_open"] = uuid.UUID(entry.params["conversationId"])
@@ -103,8 +112,8 @@ with user_errors():
             if entry.modality is Modality.CHAT:
                 st.caption(f"↳ {entry.meta.get('answerPreview', '')[:120]}")
             st.markdown(f"{LABELS[entry.modality][:1]} {entry.prompt[:80]}")
-            via_api = " · via API" if entry.meta.get("source") == Source.API else ""
-            st.caption(f"{entry.model} · {entry.created_at:%Y-%m-%d %H:%M} UTC{via_api}")
+            origin = ORIGINS.get(entry.meta.get("source"), "")
+            st.caption(f"{entry.model} · {entry.created_at:%Y-%m-%d %H:%M} UTC{origin}")
             st.button("Open", key=f"open-{entry.id}", on_click=_open, args=(entry.id,))
     if pages[-1].next_cursor and st.button("Load more"):
         pages.append(

@@ -19,6 +19,8 @@ studio = app.images
 PRESETS = [f"{w}x{h}" for w, h in ALLOWED_SIZES]
 CUSTOM = "Custom…"
 REFERENCES = {None: "None", "upload": "Upload an image", "avatar": "My avatar"}
+# "Use as reference" in the Gallery: one of the user's own images.
+FROM_GALLERY = "gallery"
 
 
 def _apply_prefill() -> None:
@@ -97,14 +99,25 @@ with user_errors():
         placeholder="blank = random",
         help=f"A whole number from 0 to {MAX_SEED}. Same seed and settings, same image.",
     )
+    picked = st.session_state.get("image_reference")
+    choices = {**REFERENCES, **({FROM_GALLERY: "From my gallery"} if picked else {})}
     reference = st.radio(
-        "Reference image", list(REFERENCES), format_func=REFERENCES.__getitem__, horizontal=True
+        "Reference image",
+        list(choices),
+        format_func=choices.__getitem__,
+        horizontal=True,
+        key="image_reference_choice",
     )
     upload = (
         st.file_uploader("Reference", type=["png", "jpg", "jpeg", "webp"])
         if reference == "upload"
         else None
     )
+    gallery_reference = None
+    if reference == FROM_GALLERY and picked:
+        with user_errors():
+            gallery_reference = app.gallery.media(account.id, picked["id"], picked["key"])
+            st.image(gallery_reference, width=160, caption="Reference from your gallery")
 
 # Filled only while open: loading the avatar on every run of the page is wasted work.
 avatar_box = st.expander(
@@ -152,8 +165,8 @@ if st.button("Generate", type="primary", icon="✨"):
                 model=model,
                 style=style,
                 provider=provider.name,
-                reference=reference,
-                upload=upload.getvalue() if upload else None,
+                reference="upload" if gallery_reference else reference,
+                upload=gallery_reference or (upload.getvalue() if upload else None),
             ),
             count=int(count),
             vary_seed=vary and count > 1,

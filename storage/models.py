@@ -139,6 +139,8 @@ class Generation(Base):
     conversation_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("conversations.id", ondelete="SET NULL")
     )
+    # The media's SHA-256, for imported images: the same file is kept once per user.
+    content_sha256: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
         # The admin list and the per-user views page by (created_at, id) under optional filters.
@@ -148,6 +150,7 @@ class Generation(Base):
         Index(None, "status", "created_at"),
         Index(None, "provider", "model", "created_at"),
         Index(None, "conversation_id", "created_at"),
+        Index(None, "user_id", "content_sha256"),
         # Analytics scan a period for everyone: on PostgreSQL this index answers it alone
         # (an index-only scan), without visiting a million heap rows.
         Index(
@@ -275,6 +278,8 @@ class Job(Base):
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     error: Mapped[str | None] = mapped_column(Text)
     generation_ids: Mapped[list[str]] = mapped_column(JSONDocument, default=list)
+    # What a long job has done so far, by its kind's own measure (an import's counts).
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # First start: a retried attempt keeps it, so its files land in the same day folder.
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

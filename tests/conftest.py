@@ -87,6 +87,8 @@ def make_settings(
             "app_env": "test",
             "jwt_algorithm": "HS256",
             "jwt_secret": "test-secret-" + "x" * 32,
+            # The import tests' image hosts are loopback addresses.
+            "import_allow_private_networks": True,
         }
         if backend == "postgres-s3":
             server: SeaweedFS = request.getfixturevalue("seaweedfs")
@@ -103,6 +105,7 @@ def make_settings(
                 "s3_bucket_image": f"{prefix}-image",
                 "s3_bucket_speech": f"{prefix}-tts",
                 "s3_bucket_chat": f"{prefix}-chat",
+                "s3_bucket_imports": f"{prefix}-imports",
             }
         return Settings(_env_file=None, **(values | overrides))  # type: ignore[call-arg]
 

@@ -15,6 +15,7 @@ import streamlit as st
 
 from core.auth.account import Account
 from core.generation.status import Status
+from core.imports.reasons import PLAIN_WORDS, FailureReason
 from core.jobs.generation_jobs import MODALITY
 from core.jobs.model import Job, JobKind
 from core.modality import Modality
@@ -74,11 +75,13 @@ def job_card(account: Account, job: Job, *, show_result: bool) -> None:
             st.caption("Next in line." if ahead == 0 else f"{ahead} job{'s' * (ahead != 1)} ahead.")
         if job.is_active:
             st.progress(job.progress, text=job.progress_message)
+        if job.kind is JobKind.IMPORT and job.summary:
+            import_counts(job.summary)
         if job.state is Status.FAILED:
             st.error(job.error or "It failed.", icon="⚠️")
         if job.state is Status.CANCELLED:
             st.caption(job.progress_message)
-        if job.state is Status.COMPLETED and show_result:
+        if job.state is Status.COMPLETED and show_result and job.kind in MODALITY:
             for generation_id in job.generation_ids:
                 _result(job.owner_id, MODALITY[job.kind], generation_id)
         _actions(account, job)
@@ -86,8 +89,34 @@ def job_card(account: Account, job: Job, *, show_result: bool) -> None:
 
 def describe(job: Job) -> str:
     """A line that says which job this is: its prompt or text, shortened."""
+    if job.kind is JobKind.IMPORT:
+        plan = job.request["plan"]
+        images = sum(len(document["images"]) for document in plan["documents"])
+        return f"Import into “{plan['collection']}” · {images} image{'s' * (images != 1)}"
     words = str(job.request.get("prompt") or job.request.get("text") or "")
     return words if len(words) <= 80 else words[:79] + "…"
+
+
+def import_counts(summary: dict[str, Any]) -> None:
+    """An import's counts: overall, per domain, and its failures by reason."""
+    done, failed, total = summary["done"], summary["failed"], summary["total"]
+    duplicates = (
+        f" ({summary['duplicates']} already in your library)" if summary["duplicates"] else ""
+    )
+    st.markdown(
+        f"**{done}** of {total} imported{duplicates} · **{failed}** failed · "
+        f"{human_size(summary['bytes'])}"
+    )
+    with st.expander("Per domain and failures"):
+        st.dataframe(
+            [
+                {"domain": domain, "done": c["done"], "failed": c["failed"], "now": c["inFlight"]}
+                for domain, c in summary["domains"].items()
+            ],
+            hide_index=True,
+        )
+        for reason, count in summary["reasons"].items():
+            st.caption(f"{count} × {PLAIN_WORDS[FailureReason(reason)]}")
 
 
 def _actions(account: Account, job: Job) -> None:
@@ -97,7 +126,7 @@ def _actions(account: Account, job: Job) -> None:
     if job.can_cancel:
         actions.append(("Cancel", lambda: app.queue.cancel(whose, job.id)))
     if job.can_retry and job.owner_id == account.id:
-        actions.append(("Try again", lambda: app.jobs.retry(account.id, job.id)))
+        actions.append(("Try again", lambda: app.retries.retry(account.id, job.id)))
     if not actions:
         return
     for column, (label, act) in zip(st.columns(len(actions) + 3), actions, strict=False):

@@ -50,6 +50,7 @@ _SPECS: dict[str, _PageSpec] = {
     "chat": _PageSpec("chat.py", "Chat", "💬", "chat"),
     "gallery": _PageSpec("gallery.py", "Gallery", "🖼️", "gallery"),
     "queue": _PageSpec("queue.py", "Queue", "⏳", "queue"),
+    "import": _PageSpec("imports.py", "Import", "📥", "import"),
     "analytics": _PageSpec("analytics.py", "Analytics", "📊", "analytics"),
     # Registered for everyone so a deep link gets a clear refusal, listed for admins only.
     "admin": _PageSpec("admin.py", "Admin", "🛡️", "admin"),
@@ -57,7 +58,7 @@ _SPECS: dict[str, _PageSpec] = {
 _SECTIONS = {
     "": [_LOGIN, _HOME],
     "Create": ["image", "speech", "chat"],
-    "Library": ["gallery", "queue", "analytics"],
+    "Library": ["gallery", "import", "queue", "analytics"],
     "Manage": ["admin"],
 }
 

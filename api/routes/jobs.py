@@ -65,7 +65,7 @@ def retry_job(
     job_id: uuid.UUID, account: CurrentAccount, app: ServicesDep, request: Request
 ) -> JobOut:
     """A failed or cancelled job's request, queued again as a new job."""
-    return job_out(app, request, app.jobs.retry(account.id, job_id))
+    return job_out(app, request, app.retries.retry(account.id, job_id))
 
 
 def _whose(account: Account) -> uuid.UUID | None:

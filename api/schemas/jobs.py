@@ -15,6 +15,27 @@ class JobProgress(BaseModel):
     message: str
 
 
+class DomainCounts(BaseModel):
+    done: int
+    failed: int
+    in_flight: int = Field(alias="inFlight", serialization_alias="in_flight")
+
+
+class ImportCounts(BaseModel):
+    """An import's counts (seed 003): done = downloaded + duplicates (kept once)."""
+
+    total: int
+    done: int
+    downloaded: int
+    duplicates: int
+    failed: int
+    cancelled: int
+    bytes: int
+    domains: dict[str, DomainCounts]
+    # Failures by reason (e.g. "timeout", "not_an_image").
+    reasons: dict[str, int]
+
+
 class JobOut(BaseModel):
     id: uuid.UUID
     kind: str = Field(examples=["image", "speech"])
@@ -32,8 +53,11 @@ class JobOut(BaseModel):
     finished_at: datetime | None
     # Where to follow it.
     url: str
-    # What it made, once completed.
+    # What it made, once completed (an import lists its images' ids instead).
     generations: list[ImageOut | SpeechOut] = []
+    # An import's counts, live while it runs.
+    counts: ImportCounts | None = None
+    image_ids: list[uuid.UUID] = []
 
 
 class JobsOut(BaseModel):

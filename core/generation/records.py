@@ -23,6 +23,7 @@ class Source(StrEnum):
 
     UI = "ui"
     API = "api"
+    IMPORT = "import"
 
 
 @dataclass(frozen=True)

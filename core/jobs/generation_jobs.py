@@ -94,13 +94,10 @@ class GenerationJobs:
         queue = self._speech.provider(prepared.provider).job_queue
         return self._submit(owner_id, [NewJob(JobKind.SPEECH, queue, request, uuid.uuid4())])[0]
 
-    def retry(self, owner_id: uuid.UUID, job_id: uuid.UUID) -> Job:
+    def again(self, earlier: Job) -> Job:
         """The same request again, as a new job (same seed, same reference)."""
-        earlier = self._queue.get(owner_id, job_id)
-        if not earlier.can_retry:
-            raise InvalidInput("Only a failed or cancelled job can be tried again.")
         again = NewJob(earlier.kind, earlier.queue, earlier.request, uuid.uuid4())
-        return self._submit(owner_id, [again])[0]
+        return self._submit(earlier.owner_id, [again])[0]
 
     def _submit(self, owner_id: uuid.UUID, jobs: Sequence[NewJob]) -> list[Job]:
         kind = jobs[0].kind

@@ -17,6 +17,7 @@ FINISHED = (Status.COMPLETED, Status.FAILED, Status.CANCELLED)
 class JobKind(StrEnum):
     IMAGE = "image"
     SPEECH = "speech"
+    IMPORT = "import"
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,8 @@ class Job:
     finished_at: datetime | None
     worker_id: str | None
     heartbeat_at: datetime | None
+    # A long job's counts so far (an import's done, failed and total, per domain).
+    summary: dict[str, Any] | None = None
     # Jobs ahead of this one before it starts (an estimate under the round robin); None
     # once it is no longer pending.
     position: int | None = None
@@ -62,7 +65,10 @@ class Job:
 
     @property
     def can_retry(self) -> bool:
-        return self.state in (Status.FAILED, Status.CANCELLED)
+        if self.state in (Status.FAILED, Status.CANCELLED):
+            return True
+        # An import that finished without some of its images can try those again.
+        return self.state is Status.COMPLETED and bool((self.summary or {}).get("failed"))
 
 
 @dataclass(frozen=True)

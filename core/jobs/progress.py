@@ -12,6 +12,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from core.jobs.model import Job
 from core.jobs.store import JobStore
@@ -25,6 +26,7 @@ class _Step:
     fraction: float
     message: str
     due: float
+    summary: dict[str, Any] | None
 
 
 class ProgressReports:
@@ -37,9 +39,12 @@ class ProgressReports:
         self._stopping = False
         self._thread: threading.Thread | None = None
 
-    def report(self, job: Job, fraction: float, message: str) -> None:
+    def report(
+        self, job: Job, fraction: float, message: str, summary: dict[str, Any] | None = None
+    ) -> None:
         with self._changed:
-            self._steps[job.id] = _Step(job, fraction, message, time.monotonic() + self._settle)
+            due = time.monotonic() + self._settle
+            self._steps[job.id] = _Step(job, fraction, message, due, summary)
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._write, name="job-progress", daemon=True
@@ -60,7 +65,9 @@ class ProgressReports:
                     return
             try:
                 # A step that arrives after the end changes nothing: it names its attempt.
-                self._store.report(step.job, self._worker_id, step.fraction, step.message)
+                self._store.report(
+                    step.job, self._worker_id, step.fraction, step.message, step.summary
+                )
             except Exception:  # noqa: BLE001 - the next step, or the end, says more
                 log.warning("could not report job progress", extra={"job_id": str(step.job.id)})
 

@@ -9,8 +9,9 @@ import socket
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from core import metrics
 from core.errors import AtelierError
@@ -26,12 +27,28 @@ log = logging.getLogger(__name__)
 _PROGRESS_SETTLE_SECONDS = 0.3
 
 
-@dataclass(frozen=True)
+@dataclass
 class JobControl:
     """What a handler may do while it runs: say how far it is, ask whether to stop."""
 
-    report: Callable[[float, str], None]
+    _reports: ProgressReports
+    job: Job
     cancelled: Callable[[], bool]
+    # The last summary reported: the job's end writes it, whatever step was still unwritten.
+    summary: dict[str, Any] | None = field(default=None, init=False)
+
+    def report(self, fraction: float, message: str, summary: dict[str, Any] | None = None) -> None:
+        if summary is not None:
+            self.summary = summary
+        self._reports.report(self.job, fraction, message, summary)
+
+
+class StoppedKeeping(AtelierError):
+    """Cancelled by its owner, keeping what it had already made (an import's downloads)."""
+
+    def __init__(self, message: str, made: Sequence[uuid.UUID]) -> None:
+        self.made = tuple(made)
+        super().__init__(message)
 
 
 # Runs one job and returns the generations it made; raises to fail (or cancel) it.
@@ -91,36 +108,44 @@ class JobRunner:
         context = {"job_id": str(job.id), "kind": job.kind.value, "attempt": job.attempts}
         log.info("job started", extra=context)
         control = JobControl(
-            report=lambda fraction, message: self._reports.report(job, fraction, message),
-            cancelled=lambda: self._store.cancel_requested(job.id),
+            self._reports, job, cancelled=lambda: self._store.cancel_requested(job.id)
         )
         try:
             made = self._handlers[job.kind](job, control)
         except GenerationCancelled as cancelled:
-            return self._end(job, Status.CANCELLED, str(cancelled))
+            return self._end(control, Status.CANCELLED, str(cancelled))
+        except StoppedKeeping as stopped:
+            return self._end(control, Status.CANCELLED, str(stopped), made=stopped.made)
         except GenerationFailed as failed:
             return self._end(
-                job, Status.FAILED, "Failed.", error=str(failed), made=[failed.record.id]
+                control, Status.FAILED, "Failed.", error=str(failed), made=[failed.record.id]
             )
         except AtelierError as refused:
-            return self._end(job, Status.FAILED, "Failed.", error=str(refused))
+            return self._end(control, Status.FAILED, "Failed.", error=str(refused))
         except Exception:
             log.exception("job crashed", extra=context)
-            return self._end(job, Status.FAILED, "Failed.", error=UNEXPECTED_FAILURE)
-        return self._end(job, Status.COMPLETED, "Done.", made=made)
+            return self._end(control, Status.FAILED, "Failed.", error=UNEXPECTED_FAILURE)
+        return self._end(control, Status.COMPLETED, "Done.", made=made)
 
     def _end(
         self,
-        job: Job,
+        control: JobControl,
         state: Status,
         message: str,
         *,
         error: str | None = None,
         made: Sequence[uuid.UUID] = (),
     ) -> Status:
+        job = control.job
         self._reports.ended(job)
         if not self._store.finish(
-            job, self.worker_id, state, message=message, error=error, generation_ids=made
+            job,
+            self.worker_id,
+            state,
+            message=message,
+            error=error,
+            generation_ids=made,
+            summary=control.summary,
         ):
             log.warning(
                 "job was taken over before it ended here",

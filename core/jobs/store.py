@@ -247,13 +247,22 @@ class JobStore:
         never = datetime.min.replace(tzinfo=UTC)
         return min(eligible, key=lambda o: (o[0], o[1] or never, o[2], str(o[3])))[3]
 
-    def report(self, job: Job, worker_id: str, fraction: float, message: str) -> None:
+    def report(
+        self,
+        job: Job,
+        worker_id: str,
+        fraction: float,
+        message: str,
+        summary: dict[str, Any] | None = None,
+    ) -> None:
+        values: dict[str, Any] = {
+            "progress": max(0.0, min(1.0, fraction)),
+            "progress_message": message[:200],
+        }
+        if summary is not None:
+            values["summary"] = summary
         with transaction(self._sessions) as db:
-            db.execute(
-                update(JobRow)
-                .where(*_held_by(job, worker_id))
-                .values(progress=max(0.0, min(1.0, fraction)), progress_message=message[:200])
-            )
+            db.execute(update(JobRow).where(*_held_by(job, worker_id)).values(**values))
 
     def cancel_requested(self, job_id: uuid.UUID) -> bool:
         with reading(self._sessions) as db:
@@ -268,6 +277,7 @@ class JobStore:
         message: str,
         error: str | None = None,
         generation_ids: Sequence[uuid.UUID] = (),
+        summary: dict[str, Any] | None = None,
     ) -> bool:
         """End an attempt; False when the job was no longer this attempt's (it was re-queued
         after its heartbeat went stale, and another worker owns it now)."""
@@ -278,6 +288,8 @@ class JobStore:
             "progress_message": message[:200],
             "generation_ids": [str(g) for g in generation_ids],
         }
+        if summary is not None:
+            values["summary"] = summary
         if state is Status.COMPLETED:
             values["progress"] = 1.0
         with transaction(self._sessions) as db:
@@ -460,4 +472,5 @@ def _job(row: JobRow) -> Job:
         finished_at=row.finished_at,
         worker_id=row.worker_id,
         heartbeat_at=row.heartbeat_at,
+        summary=row.summary,
     )

@@ -104,12 +104,12 @@ def test_a_failed_job_says_why_and_can_be_tried_again(
     [job] = services.jobs.submit_images(user_id, sketch())
     services.queue.outcome(user_id, [job.id], WAIT)
     with pytest.raises(InvalidInput, match="Only a failed or cancelled job"):
-        services.jobs.retry(user_id, job.id)
+        services.retries.retry(user_id, job.id)
 
     # Queued without a word to the pool, so it waits until cancelled.
     cancelled = services.queue.store.add(user_id, [_unrunnable(job.request, "cpu")])[0]
     services.queue.cancel(user_id, cancelled.id)
-    again = services.jobs.retry(user_id, cancelled.id)
+    again = services.retries.retry(user_id, cancelled.id)
 
     [done] = services.queue.outcome(user_id, [again.id], WAIT)
     assert again.id != cancelled.id and again.request == cancelled.request
@@ -120,7 +120,7 @@ def test_someone_elses_job_does_not_exist_for_you(services: Services, user_id: u
     [job] = services.jobs.submit_images(user_id, sketch())
     stranger = new_user(services)
 
-    for act in (services.queue.get, services.queue.cancel, services.jobs.retry):
+    for act in (services.queue.get, services.queue.cancel, services.retries.retry):
         with pytest.raises(NotFound):
             act(stranger, job.id)
 

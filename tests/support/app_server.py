@@ -47,6 +47,9 @@ def stack_settings(database_url: str, seaweedfs: SeaweedFS, prefix: str) -> dict
         "S3_BUCKET_IMAGE": f"{prefix}-image",
         "S3_BUCKET_SPEECH": f"{prefix}-tts",
         "S3_BUCKET_CHAT": f"{prefix}-chat",
+        "S3_BUCKET_IMPORTS": f"{prefix}-imports",
+        # The import tests' image hosts are loopback addresses.
+        "IMPORT_ALLOW_PRIVATE_NETWORKS": "true",
         "BCRYPT_ROUNDS": "4",
         # Every client here is 127.0.0.1: per-IP limits would couple the tests.
         "LOGIN_IP_LIMIT_PER_MINUTE": "10000",
