@@ -98,7 +98,7 @@ class Gallery:
         record = read_record(self._store, row)
         if record is None:
             raise NotFound(NOT_FOUND)
-        return GalleryItem(_entry_from_row(row, record), record, self._signed_url(row))
+        return GalleryItem(entry_from_row(row, record), record, self._signed_url(row))
 
     def signed_url(self, user_id: uuid.UUID, generation_id: uuid.UUID) -> str | None:
         """A time-limited link to the media, when the object store can sign one."""
@@ -198,6 +198,8 @@ def _files_of(store: ObjectStore, row: Generation) -> list[str]:
 
 def read_record(store: ObjectStore, row: Generation) -> dict[str, Any] | None:
     """The generation's record.json, or None when it is not in storage."""
+    if _own_files(row) is not None:
+        return read_record_of_row(row)
     if not row.record_key:
         return None
     try:
@@ -226,7 +228,39 @@ def signed_media_url(store: ObjectStore, row: Generation, ttl_seconds: int) -> s
     return store.presigned_url(row.s3_bucket, row.media_key, ttl_seconds)
 
 
-def _entry_from_row(row: Generation, record: dict[str, Any]) -> IndexEntry:
+def read_record_of_row(row: Generation) -> dict[str, Any]:
+    """The record of a generation that keeps none of its own (an imported image), in
+    record.json's shape, from its row."""
+    meta = {k: v for k, v in row.meta.items() if k not in ("params", "files", "thumbnail")}
+    return {
+        "id": str(row.id),
+        "userId": str(row.user_id),
+        "modality": row.modality,
+        "status": row.status,
+        "createdAt": row.created_at.isoformat(),
+        "completedAt": row.completed_at.isoformat() if row.completed_at else None,
+        "prompt": row.prompt,
+        "input": row.meta.get("params", {}),
+        "s3": {
+            "bucket": row.s3_bucket,
+            "input": row.input_key,
+            "record": row.record_key,
+            "media": row.media_key,
+            "thumbnail": row.meta.get("thumbnail"),
+        },
+        "meta": {
+            "provider": row.provider,
+            "model": row.model,
+            "latencyMs": row.latency_ms,
+            "contentType": row.content_type,
+            "sizeBytes": row.size_bytes,
+            **meta,
+        },
+        "error": row.error,
+    }
+
+
+def entry_from_row(row: Generation, record: dict[str, Any]) -> IndexEntry:
     s3 = record.get("s3", {})
     return IndexEntry(
         id=row.id,

@@ -274,6 +274,10 @@ def _s3_client(endpoint_url: str, options: S3Options) -> BaseClient:
             connect_timeout=5,
             read_timeout=30,
             max_pool_connections=50,
+            # botocore's default CRC32 on every request costs ~17 % of a PUT's CPU (measured:
+            # 2.25 against 1.86 ms per 11 KB PUT) and is refused by some S3-compatible servers.
+            request_checksum_calculation="when_required",
+            response_checksum_validation="when_required",
         ),
     )
 

@@ -63,7 +63,7 @@ def test_compose_creates_every_bucket_the_app_uses() -> None:
     assert isinstance(services, dict)
     environment = services["app"]["environment"]
     script = " ".join(services["minio-buckets"]["entrypoint"])
-    for variable in ("S3_BUCKET_IMAGE", "S3_BUCKET_SPEECH", "S3_BUCKET_CHAT"):
+    for variable in ("S3_BUCKET_IMAGE", "S3_BUCKET_SPEECH", "S3_BUCKET_CHAT", "S3_BUCKET_IMPORTS"):
         assert f"atelier/{environment[variable]}" in script
 
 

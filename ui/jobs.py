@@ -76,7 +76,7 @@ def job_card(account: Account, job: Job, *, show_result: bool) -> None:
         if job.is_active:
             st.progress(job.progress, text=job.progress_message)
         if job.kind is JobKind.IMPORT and job.summary:
-            import_counts(job.summary)
+            import_counts(job)
         if job.state is Status.FAILED:
             st.error(job.error or "It failed.", icon="⚠️")
         if job.state is Status.CANCELLED:
@@ -97,8 +97,9 @@ def describe(job: Job) -> str:
     return words if len(words) <= 80 else words[:79] + "…"
 
 
-def import_counts(summary: dict[str, Any]) -> None:
+def import_counts(job: Job) -> None:
     """An import's counts: overall, per domain, and its failures by reason."""
+    summary = job.summary or {}
     done, failed, total = summary["done"], summary["failed"], summary["total"]
     duplicates = (
         f" ({summary['duplicates']} already in your library)" if summary["duplicates"] else ""
@@ -107,7 +108,8 @@ def import_counts(summary: dict[str, Any]) -> None:
         f"**{done}** of {total} imported{duplicates} · **{failed}** failed · "
         f"{human_size(summary['bytes'])}"
     )
-    with st.expander("Per domain and failures"):
+    # Keyed: the card's layout changes when the import ends, and an open breakdown stays open.
+    with st.expander("Per domain and failures", key=f"import-details-{job.id}"):
         st.dataframe(
             [
                 {"domain": domain, "done": c["done"], "failed": c["failed"], "now": c["inFlight"]}

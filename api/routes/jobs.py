@@ -64,7 +64,8 @@ def cancel_job(
 def retry_job(
     job_id: uuid.UUID, account: CurrentAccount, app: ServicesDep, request: Request
 ) -> JobOut:
-    """A failed or cancelled job's request, queued again as a new job."""
+    """A failed or cancelled job queued again as a new job; an import tries only what it did
+    not keep."""
     return job_out(app, request, app.retries.retry(account.id, job_id))
 
 

@@ -161,9 +161,12 @@ class Downloader:
                 write=limits.read_timeout,
                 pool=limits.connect_timeout,
             ),
+            # The semaphores bound what is in flight. A pool capped at max_concurrent in all
+            # would close a host's idle connection to open one to the next host: nine in ten
+            # requests paid a new connection. Idle ones are kept for every host's share.
             limits=httpx.Limits(
-                max_connections=limits.max_concurrent,
-                max_keepalive_connections=limits.max_concurrent,
+                max_connections=None,
+                max_keepalive_connections=max(100, limits.max_concurrent * 5),
             ),
             follow_redirects=False,
             # A proxy from the environment would connect on our behalf, past the guard.

@@ -23,6 +23,7 @@ import httpx
 
 from core import metrics
 from core.errors import AtelierError
+from core.generation.image import THUMBNAIL_SIDE
 from core.imports.errors import DownloadRefused
 from core.imports.fetch import Downloader, Fetched, FetchLimits
 from core.imports.fetch import domain_of as fetched_domain
@@ -30,7 +31,7 @@ from core.imports.guard import AddressGuard
 from core.imports.library import ImageOrigin, ImportLibrary, StoredImage, image_stem
 from core.imports.reasons import PLAIN_WORDS, FailureReason
 from core.imports.sources import ImportPlan, PlannedDocument, PlannedImage
-from core.imports.validate import ImageLimits, inspect_image, make_thumbnail
+from core.imports.validate import ImageLimits, inspect_image
 from core.jobs.model import Job
 from core.jobs.runner import JobControl, StoppedKeeping
 
@@ -39,8 +40,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 # Kept images join the library in batches: one transaction and one index rewrite for many.
-_BATCH_SIZE = 100
-_BATCH_WAIT_SECONDS = 0.2
+_BATCH_SIZE = 200
+_BATCH_WAIT_SECONDS = 0.5
 _REPORT_EVERY_SECONDS = 0.5
 _CANCEL_CHECK_SECONDS = 0.5
 _KEEPING_THREADS = 6
@@ -165,6 +166,8 @@ class ImportRun:
             for doc in self._plan.documents
             for image in doc.images
         ]
+        # Every file the owner already has, once: a lookup per image cost more than its download.
+        self._seen = await self._in_thread(self._library.kept_hashes, self._owner)
         if self._job.attempts > 1:
             work = await self._settle_earlier_attempt(work)
         async with Downloader(self._settings.fetch, self._settings.guard) as downloader:
@@ -241,7 +244,11 @@ class ImportRun:
         data = fetched.data
         try:
             inspected = await self._in_thread(
-                inspect_image, data, fetched.declared_type, self._settings.image
+                inspect_image,
+                data,
+                fetched.declared_type,
+                self._settings.image,
+                thumbnail_side=THUMBNAIL_SIDE,
             )
         except DownloadRefused as refused:
             await self._failed(doc, image, domain, base, refused.reason, str(refused))
@@ -258,10 +265,7 @@ class ImportRun:
         twin = self._seen.get(inspected.sha256)
         if twin is None:
             self._seen[inspected.sha256] = gid
-            twin = await self._in_thread(self._library.kept_already, self._owner, inspected.sha256)
-            if twin is not None:
-                self._seen[inspected.sha256] = twin
-        if twin is not None:
+        else:
             self._tally.duplicates += 1
             self._tally.domains[domain]["done"] += 1
             metrics.record_import_download("duplicate")
@@ -281,16 +285,8 @@ class ImportRun:
             elapsed_ms=fetched.elapsed_ms,
         )
         try:
-            thumbnail = await self._in_thread(make_thumbnail, data)
             stored = await self._in_thread(
-                self._library.store_files,
-                self._owner,
-                gid,
-                data,
-                inspected,
-                thumbnail,
-                origin,
-                self._now(),
+                self._library.store_files, self._owner, gid, data, inspected, origin, self._now()
             )
             await self._add_to_library(stored)
         except Exception:

@@ -17,9 +17,10 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -27,6 +28,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.errors import InvalidInput
+from core.gallery import entry_from_row, read_record_of_row
 from core.generation.records import GenerationRecord, Source
 from core.generation.status import Status
 from core.history import HistoryIndex, IndexEntry
@@ -41,6 +43,7 @@ log = logging.getLogger(__name__)
 
 IMPORT_PROVIDER = "import"
 IMPORT_EVENT = "import.completed"
+METADATA = "metadata.json"
 
 
 @dataclass(frozen=True)
@@ -91,18 +94,17 @@ class ImportLibrary:
 
     # --- what is there already ---
 
-    def kept_already(self, user_id: uuid.UUID, sha256: str) -> uuid.UUID | None:
-        """The user's image with these exact bytes, if one was imported before."""
+    def kept_hashes(self, user_id: uuid.UUID) -> dict[str, uuid.UUID]:
+        """The SHA-256 of every file the user has imported, and which image holds it."""
         with self._sessions() as db:
-            return db.scalar(
-                select(Generation.id)
-                .where(
+            found = db.execute(
+                select(Generation.content_sha256, Generation.id).where(
                     Generation.user_id == user_id,
-                    Generation.content_sha256 == sha256,
+                    Generation.content_sha256.is_not(None),
                     Generation.status == Status.COMPLETED.value,
                 )
-                .limit(1)
-            )
+            ).all()
+        return {sha: generation_id for sha, generation_id in found if sha}
 
     def existing(self, generation_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Generation]:
         """Rows an earlier attempt of the same job already wrote (ids are derived from it)."""
@@ -114,12 +116,14 @@ class ImportLibrary:
         return {row.id: row for row in rows}
 
     def reindex(self, user_id: uuid.UUID, rows: Sequence[Generation]) -> None:
-        """An earlier attempt died between a row and its index line: write the line again,
-        once (an existing one is removed first)."""
+        """An earlier attempt may have died between rows and their index lines: write the
+        lines again, once (any already there go first), one rewrite per day file."""
+        by_day: dict[date, list[uuid.UUID]] = defaultdict(list)
         for row in rows:
-            entry = _entry_of_row(row)
-            self._history.remove(user_id, Modality.IMAGE, [row.id], row.created_at.date())
-            self._history.append(user_id, entry)
+            by_day[row.created_at.date()].append(row.id)
+        for day, ids in by_day.items():
+            self._history.remove(user_id, Modality.IMAGE, ids, day)
+        self._history.append_many(user_id, [_entry_of_row(row) for row in rows])
 
     # --- keeping ---
 
@@ -129,15 +133,17 @@ class ImportLibrary:
         generation_id: uuid.UUID,
         data: bytes,
         image: InspectedImage,
-        thumbnail: bytes,
         origin: ImageOrigin,
         now: datetime,
     ) -> StoredImage:
         prefix = document_prefix(user_id, origin.collection, origin.document_id, origin.field)
         stem = image_stem(origin.number)
         media_key = f"{prefix}original/{stem}.{image.extension}"
-        thumbnail_key = f"{prefix}processed/{stem}.webp"
-        record_key = f"{prefix}records/{stem}.json"
+        # A small image is its own thumbnail.
+        thumbnail_key = f"{prefix}processed/{stem}.webp" if image.thumbnail else media_key
+        # No record file per image (a PUT cost more than the download): the row is the
+        # image's record, and its document's metadata.json the whole truth in S3.
+        record_key = f"{prefix}{METADATA}"
         record = GenerationRecord(
             id=generation_id,
             user_id=user_id,
@@ -171,12 +177,14 @@ class ImportLibrary:
                 "format": image.format,
                 "sha256": image.sha256,
                 "attempts": origin.attempts,
-                "files": [media_key, thumbnail_key, record_key],
+                "thumbnail": thumbnail_key,
+                # Its own files, beside the other images of its document (core/gallery.py).
+                "files": list(dict.fromkeys([media_key, thumbnail_key])),
             },
         )
         self._store.put(self.bucket, media_key, data, image.content_type)
-        self._store.put(self.bucket, thumbnail_key, thumbnail, "image/webp")
-        self._put_json(record_key, record.to_json())
+        if image.thumbnail:
+            self._store.put(self.bucket, thumbnail_key, image.thumbnail, "image/webp")
         return StoredImage(record, origin, image.sha256)
 
     def add_to_library(self, user_id: uuid.UUID, images: Sequence[StoredImage]) -> None:
@@ -223,7 +231,7 @@ class ImportLibrary:
     ) -> None:
         """Every URL's outcome, merged with an earlier import of the same document: a retry
         replaces the entries of the images it tried again, by number."""
-        key = document_prefix(user_id, collection, document_id, field) + "metadata.json"
+        key = document_prefix(user_id, collection, document_id, field) + METADATA
         earlier = self._get_json(key) or {}
         by_number = {entry["number"]: entry for entry in earlier.get("images", [])}
         by_number.update({entry["number"]: dict(entry) for entry in entries})
@@ -353,25 +361,9 @@ def _entry(record: GenerationRecord) -> IndexEntry:
         record_key=record.record_key,
         content_type=record.content_type or "",
         params=record.params,
-        meta={k: v for k, v in record.meta.items() if k != "files"},
+        meta={k: v for k, v in record.meta.items() if k not in ("files", "thumbnail")},
     )
 
 
 def _entry_of_row(row: Generation) -> IndexEntry:
-    meta = dict(row.meta)
-    params = meta.pop("params", {})
-    files = meta.pop("files", [])
-    return IndexEntry(
-        id=row.id,
-        created_at=row.created_at,
-        modality=Modality.IMAGE,
-        provider=row.provider,
-        model=row.model,
-        prompt=row.prompt,
-        media_key=row.media_key or "",
-        thumbnail_key=next((k for k in files if "/processed/" in k), None),
-        record_key=row.record_key or "",
-        content_type=row.content_type or "",
-        params=params,
-        meta=meta,
-    )
+    return entry_from_row(row, read_record_of_row(row))

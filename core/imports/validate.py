@@ -19,8 +19,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from core.imports.errors import DownloadRefused
 from core.imports.reasons import FailureReason
 
-THUMBNAIL_SIDE = 384
 THUMBNAIL_QUALITY = 80
+_ORIENTATION = 0x0112
 
 
 @dataclass(frozen=True)
@@ -56,10 +56,22 @@ class InspectedImage:
     height: int
     sha256: str
     size_bytes: int
+    # A WebP preview within the asked side; None when none was asked, or when the image
+    # already fits (upright, within the side) and is its own preview.
+    thumbnail: bytes | None = None
 
 
-def inspect_image(data: bytes, declared_type: str | None, limits: ImageLimits) -> InspectedImage:
-    """What `data` really is; raises `DownloadRefused` when it is not an image we keep."""
+def inspect_image(
+    data: bytes,
+    declared_type: str | None,
+    limits: ImageLimits,
+    *,
+    thumbnail_side: int | None = None,
+) -> InspectedImage:
+    """What `data` really is; raises `DownloadRefused` when it is not an image we keep.
+
+    With `thumbnail_side`, the one full decode that checks the file also gives the preview: a
+    JPEG is decoded straight at the preview's scale, which still reads every byte of it."""
     if len(data) > limits.max_bytes:
         raise DownloadRefused(
             FailureReason.TOO_LARGE, f"{len(data)} bytes, {limits.max_bytes} allowed"
@@ -81,7 +93,10 @@ def inspect_image(data: bytes, declared_type: str | None, limits: ImageLimits) -
                 probe.verify()
             # `verify` leaves the image unusable; decoding needs a fresh open.
             with Image.open(io.BytesIO(data)) as image:
+                if thumbnail_side:
+                    image.draft("RGB", (thumbnail_side, thumbnail_side))
                 image.load()
+                thumbnail = _preview(image, thumbnail_side) if thumbnail_side else None
     except UnidentifiedImageError:
         raise _unreadable(declared_type) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
@@ -98,6 +113,7 @@ def inspect_image(data: bytes, declared_type: str | None, limits: ImageLimits) -
         height=height,
         sha256=hashlib.sha256(data).hexdigest(),
         size_bytes=len(data),
+        thumbnail=thumbnail,
     )
 
 
@@ -109,18 +125,16 @@ def _unreadable(declared_type: str | None) -> DownloadRefused:
     return DownloadRefused(FailureReason.NOT_AN_IMAGE, f"sent as {declared or 'no type'}")
 
 
-def make_thumbnail(data: bytes, side: int = THUMBNAIL_SIDE) -> bytes:
-    """A WebP within side x side, aspect kept, upright, on white; a GIF's first frame.
-
-    For bytes that `inspect_image` accepted: nothing is checked again here.
-    """
-    with Image.open(io.BytesIO(data)) as image:
-        # A JPEG decodes straight at a fraction of its size; other formats ignore this.
-        image.draft("RGB", (side, side))
-        frame = _on_white(ImageOps.exif_transpose(image))
+def _preview(image: Image.Image, side: int) -> bytes | None:
+    """A WebP within side x side, aspect kept, upright, on white; a GIF's first frame."""
+    upright = image.getexif().get(_ORIENTATION, 1) == 1
+    if upright and image.width <= side and image.height <= side:
+        return None
+    frame = _on_white(ImageOps.exif_transpose(image))
     frame.thumbnail((side, side))
     buffer = io.BytesIO()
-    frame.save(buffer, format="WEBP", quality=THUMBNAIL_QUALITY)
+    # The fastest method: a preview is drawn small and replaced by the original when opened.
+    frame.save(buffer, format="WEBP", quality=THUMBNAIL_QUALITY, method=0)
     return buffer.getvalue()
 
 

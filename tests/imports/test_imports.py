@@ -29,7 +29,7 @@ from tests.support.image_hosts import ImageHosts, Reply, image_bytes
 
 WAIT = 30.0
 PASSWORD = "correct horse 42"
-JPEG = image_bytes("JPEG", 96, 64)
+JPEG = image_bytes("JPEG", 960, 640)
 PNG = image_bytes("PNG", 40, 40)
 
 
@@ -37,7 +37,8 @@ PNG = image_bytes("PNG", 40, 40)
 def hosts() -> Iterator[ImageHosts]:
     with ImageHosts(3) as running:
         running.script("/a.jpg", Reply(body=JPEG))
-        running.script("/a-again.jpg", Reply(body=JPEG))
+        # The same bytes, sent later: the copy at /a.jpg is the one kept.
+        running.script("/a-again.jpg", Reply(body=JPEG, delay=0.5))
         running.script("/b.png", Reply(body=PNG, content_type="image/png"))
         running.script("/page.html", Reply(body=b"<html>hello</html>", content_type="image/jpeg"))
         yield running
@@ -106,7 +107,7 @@ def test_a_collection_lands_in_the_library_once_with_every_outcome_written(
     first, second = metadata(services, owner, "h1")["images"]
     assert first["status"] == second["status"] == "downloaded"
     assert first["file"] == f"{owner}/hotels/h1-images.url/original/img_001.jpg"
-    assert (first["width"], first["height"], first["format"]) == (96, 64, "JPEG")
+    assert (first["width"], first["height"], first["format"]) == (960, 640, "JPEG")
     assert second["file"].endswith("/original/img_002.png")
     missing, html = metadata(services, owner, "h2")["images"]
     assert (missing["status"], missing["reason"], missing["statusCode"]) == (
@@ -124,8 +125,16 @@ def test_a_collection_lands_in_the_library_once_with_every_outcome_written(
     entries = services.gallery.page(owner).entries
     assert {e.meta["source"] for e in entries} == {Source.IMPORT.value}
     assert {str(e.id) for e in entries} == {first["generationId"], second["generationId"]}
-    for entry in entries:
-        assert services.gallery.media(owner, entry.id, entry.thumbnail_key or "")[:4] == b"RIFF"
+    # A WebP thumbnail for the large one; the small one is its own.
+    thumbnails = {e.media_key: e.thumbnail_key for e in entries}
+    assert (thumbnails[first["file"]] or "").endswith("/processed/img_001.webp")
+    assert thumbnails[second["file"]] == second["file"]
+    large = uuid.UUID(first["generationId"])
+    assert services.gallery.media(owner, large, thumbnails[first["file"]] or "")[:4] == b"RIFF"
+    opened = services.gallery.open(owner, large)
+    assert opened.record["input"]["sourceUrl"] == hosts.url(0, "/a.jpg")
+    assert (opened.record["meta"]["width"], opened.record["meta"]["source"]) == (960, "import")
+    assert opened.entry.thumbnail_key == thumbnails[first["file"]]
     assert services.gallery.media(owner, uuid.UUID(first["generationId"]), first["file"]) == JPEG
     assert services.limits.used_today(owner)[Modality.IMAGE] == 0
     with services.db() as db:
@@ -147,16 +156,12 @@ def test_deleting_one_imported_image_leaves_the_rest_of_its_document(
     kept = uuid.UUID(second["generationId"])
     assert [e.id for e in services.gallery.page(owner).entries] == [kept]
     assert services.gallery.media(owner, kept, second["file"]) == PNG
-    bucket = services.import_library.bucket
-    left = {
-        info.key.rsplit("/", 2)[-2] + "/" + info.key.rsplit("/", 1)[-1]
-        for info in services.objects.list_objects(bucket, f"{owner}/hotels/h1-images.url/")
-    }
-    assert left == {
+    folder = f"{owner}/hotels/h1-images.url/"
+    listed = services.objects.list_objects(services.import_library.bucket, folder)
+    # The small PNG is its own thumbnail; the document's metadata.json stays.
+    assert {info.key.removeprefix(folder) for info in listed} == {
         "original/img_002.png",
-        "processed/img_002.webp",
-        "records/img_002.json",
-        "h1-images.url/metadata.json",
+        "metadata.json",
     }
 
 

@@ -10,7 +10,7 @@ from PIL import Image, ImageFile, PngImagePlugin
 
 from core.imports.errors import DownloadRefused
 from core.imports.reasons import FailureReason
-from core.imports.validate import ImageLimits, InspectedImage, inspect_image, make_thumbnail
+from core.imports.validate import ImageLimits, InspectedImage, inspect_image
 from tests.support.image_hosts import huge_png, image_bytes
 
 LIMITS = ImageLimits()
@@ -137,19 +137,37 @@ def test_more_bytes_than_the_limit_are_refused_before_reading_them() -> None:
 
 
 def thumbnail_of(data: bytes, side: int = 384) -> Image.Image:
-    thumbnail = Image.open(io.BytesIO(make_thumbnail(data, side)))
+    preview = inspect_image(data, None, LIMITS, thumbnail_side=side).thumbnail
+    assert preview is not None
+    thumbnail = Image.open(io.BytesIO(preview))
     assert (thumbnail.format, thumbnail.mode) == ("WEBP", "RGB")
     return thumbnail
 
 
 @pytest.mark.parametrize(
     ("size", "expected"),
-    [((1000, 500), (384, 192)), ((300, 900), (128, 384)), ((100, 50), (100, 50))],
+    [((1000, 500), (384, 192)), ((300, 900), (128, 384)), ((2000, 1500), (384, 288))],
 )
-def test_a_thumbnail_keeps_the_aspect_and_never_grows(
-    size: tuple[int, int], expected: tuple[int, int]
-) -> None:
+def test_a_thumbnail_keeps_the_aspect(size: tuple[int, int], expected: tuple[int, int]) -> None:
     assert thumbnail_of(image_bytes("JPEG", *size)).size == expected
+
+
+@pytest.mark.parametrize("image_format", ["JPEG", "PNG", "WEBP"])
+def test_a_small_upright_image_is_its_own_thumbnail(image_format: str) -> None:
+    inspected = inspect_image(image_bytes(image_format, 100, 50), None, LIMITS, thumbnail_side=384)
+
+    assert inspected.thumbnail is None and (inspected.width, inspected.height) == (100, 50)
+
+
+def test_a_cut_off_jpeg_is_refused_when_decoded_at_thumbnail_scale() -> None:
+    noisy = Image.effect_noise((1600, 1200), 60).convert("RGB")
+    buffer = io.BytesIO()
+    noisy.save(buffer, format="JPEG")
+    cut = buffer.getvalue()[: buffer.tell() * 2 // 3]
+
+    with pytest.raises(DownloadRefused) as refused:
+        inspect_image(cut, "image/jpeg", LIMITS, thumbnail_side=384)
+    assert refused.value.reason is FailureReason.CORRUPT_IMAGE
 
 
 def test_a_thumbnail_is_upright() -> None:
@@ -167,13 +185,14 @@ def test_a_gif_thumbnail_is_its_first_frame() -> None:
     buffer = io.BytesIO()
     frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:], duration=100)
 
-    assert thumbnail_of(buffer.getvalue()).getpixel((32, 32)) == pytest.approx((255, 0, 0), abs=40)
+    first = thumbnail_of(buffer.getvalue(), side=32).getpixel((16, 16))
+    assert first == pytest.approx((255, 0, 0), abs=40)
 
 
 def test_transparency_becomes_white() -> None:
     buffer = io.BytesIO()
     Image.new("RGBA", (40, 40), (0, 0, 0, 0)).save(buffer, format="PNG")
 
-    assert thumbnail_of(buffer.getvalue()).getpixel((20, 20)) == pytest.approx(
+    assert thumbnail_of(buffer.getvalue(), side=20).getpixel((10, 10)) == pytest.approx(
         (255, 255, 255), abs=3
     )

@@ -25,6 +25,8 @@ from tests.jobs.conftest import new_user, rows, sketch
 from tests.support.celery_workers import CeleryWorker, start_worker
 from tests.support.fake_pollinations import FakePollinations, Reply
 from tests.support.history import image_index_lines
+from tests.support.image_hosts import ImageHosts, image_bytes
+from tests.support.image_hosts import Reply as HostReply
 from tests.support.ports import free_port
 
 pytestmark = pytest.mark.parametrize("backend", ["postgres-s3"], indirect=True)
@@ -61,6 +63,7 @@ def queue_settings(
         image_pollinations_base_url=pollinations.base_url,
         image_pollinations_fetch_models=False,
         image_pollinations_retry_attempts=1,
+        import_max_per_domain=1,
     )
 
 
@@ -228,3 +231,32 @@ def test_one_users_batch_does_not_hold_back_another_user(
 
     assert [owner for _at, owner in slots][-1] == bob
     assert len(slots) <= 2, slots
+
+
+def test_an_import_whose_worker_is_killed_finishes_elsewhere_keeping_each_image_once(
+    app: Services, workers: Callable[[int], list[CeleryWorker]]
+) -> None:
+    pool = workers(2)
+    owner = new_user(app)
+    with ImageHosts(1) as hosts:
+        for n in range(12):
+            body = image_bytes("PNG", 10, 10 + n)
+            hosts.script(f"/p{n}.png", HostReply(body=body, content_type="image/png", delay=0.3))
+        job = app.imports.submit_urls(owner, [hosts.url(0, f"/p{n}.png") for n in range(12)])
+        running = _until(
+            lambda: (
+                (found := app.queue.get(owner, job.id)).state is Status.RUNNING
+                and (found.summary or {}).get("done", 0) >= 3
+                and found
+            )
+        )
+        victim = next(w for w in pool if running.worker_id and f":{w.pid}:" in running.worker_id)
+
+        victim.kill()
+        done = app.queue.wait(owner, job.id, 60)
+
+    assert done.state is Status.COMPLETED and done.attempts == 2, done
+    assert (done.summary or {})["downloaded"] == 12
+    lines = [line["id"] for line in image_index_lines(app, owner)]
+    assert sorted(lines) == sorted(map(str, done.generation_ids)) and len(lines) == 12
+    assert len(rows(app, owner)) == 12
