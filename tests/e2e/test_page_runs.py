@@ -6,11 +6,8 @@ and reads until the run is done, counting runs (a `st.switch_page` makes two).
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import Coroutine, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import create_engine, update
@@ -20,17 +17,11 @@ from core.config import Settings
 from core.services import start_services
 from storage.models import User
 from tests.support.app_server import AppServer
+from tests.support.event_loop import run_apart
 from tests.support.studio import PASSWORD, new_email
 
 LOGIN_FORM = ("🎨 Atelier", "Create account")
 SIGNED_IN = "Log out"
-T = TypeVar("T")
-
-
-def _run(coroutine: Coroutine[Any, Any, T]) -> T:
-    # Playwright's sync API keeps an event loop running in this thread once a browser test ran.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
 
 
 async def _load(url: str, target: Target, cookie: str | None = None) -> tuple[str | None, int]:
@@ -42,10 +33,10 @@ async def _load(url: str, target: Target, cookie: str | None = None) -> tuple[st
 
 
 @pytest.mark.parametrize("path", ["", "gallery", "admin", "login"])
-def test_a_logged_out_visitor_gets_the_login_form_in_one_run(
+def test_a_logged_out_visitor_gets_the_login_form_in_onerun_apart(
     app_server: AppServer, path: str
 ) -> None:
-    assert _run(_load(app_server.url, Target(path, LOGIN_FORM))) == (None, 1)
+    assert run_apart(_load(app_server.url, Target(path, LOGIN_FORM))) == (None, 1)
 
 
 @pytest.fixture
@@ -83,7 +74,7 @@ def test_a_signed_in_page_switch_is_one_run_and_disabling_ends_the_session_at_on
         finally:
             await stream.close()
 
-    assert _run(session()) == [(None, 1), (None, 1), (None, 1)]
+    assert run_apart(session()) == [(None, 1), (None, 1), (None, 1)]
 
 
 def _disable(app_server: AppServer, user_id: uuid.UUID) -> None:

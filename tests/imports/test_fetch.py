@@ -21,6 +21,7 @@ from core.imports.fetch import Downloader, Fetched, FetchLimits, domain_of, retr
 from core.imports.guard import AddressGuard
 from core.imports.reasons import PLAIN_WORDS, FailureReason
 from core.imports.validate import ImageLimits, inspect_image
+from tests.support.event_loop import run_apart
 from tests.support.image_hosts import ImageHosts, Reply, huge_png, image_bytes, redirect
 
 JPEG = image_bytes("JPEG", 64, 48)
@@ -61,7 +62,7 @@ def download(
         ) as downloader:
             return list(await asyncio.gather(*(downloader.fetch(url) for url in urls)))
 
-    return asyncio.run(main())
+    return run_apart(main())
 
 
 def run_with(
@@ -71,7 +72,7 @@ def run_with(
         async with Downloader(limits or FetchLimits(), LOOPBACK, sleep=Backoff()) as downloader:
             await scenario(downloader)
 
-    asyncio.run(main())
+    run_apart(main())
 
 
 async def until_received(hosts: ImageHosts, path: str) -> None:
@@ -182,7 +183,7 @@ def test_a_backoff_wait_holds_no_slot(hosts: ImageHosts) -> None:
         async with Downloader(FetchLimits(), LOOPBACK, sleep=sleep) as downloader:
             assert (await downloader.fetch(hosts.url(0, "/flaky.jpg"))).ok
 
-    asyncio.run(main())
+    run_apart(main())
 
     assert seen_while_waiting == [{}, {}]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import socket
 
@@ -12,6 +11,7 @@ import pytest
 from core.imports.errors import DownloadRefused
 from core.imports.guard import AddressGuard, Resolver, Target
 from core.imports.reasons import FailureReason
+from tests.support.event_loop import run_apart
 
 
 def fixed_resolver(answers: dict[str, list[str]], asked: list[str] | None = None) -> Resolver:
@@ -26,7 +26,7 @@ def fixed_resolver(answers: dict[str, list[str]], asked: list[str] | None = None
 
 
 def resolve(guard: AddressGuard, url: str | httpx.URL) -> Target:
-    return asyncio.run(guard.resolve(url))
+    return run_apart(guard.resolve(url))
 
 
 def refusal(guard: AddressGuard, url: str) -> DownloadRefused:

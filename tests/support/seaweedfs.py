@@ -93,6 +93,11 @@ def start_seaweedfs(workdir: Path) -> SeaweedFS:
             "-s3.port.lance=0",
             "-s3.autoCreateBucket=false",
             "-s3.allowDeleteBucketNotEmpty=false",
+            # Every bucket is a collection with volumes of its own, and each test uses a
+            # bucket set of its own: mini's default of a few dozen volumes runs out after
+            # about 70 written buckets. Small volumes, many of them (sparse files).
+            "-volume.max=4000",
+            "-master.volumeSizeLimitMB=8",
             f"-s3.port={ports['s3']}",
             f"-master.port={ports['master']}",
             f"-volume.port={ports['volume']}",
