@@ -139,6 +139,8 @@ class ImportRun:
         self._left: dict[str, int] = {doc.id: len(doc.images) for doc in self._plan.documents}
         self._made: list[uuid.UUID] = []
         self._seen: dict[str, uuid.UUID] = {}
+        # (document id, number) of every URL with an outcome.
+        self._done: set[tuple[str, int]] = set()
         self._stopping = False
         self._fetches: set[asyncio.Task[Fetched]] = set()
         self._batch: list[tuple[StoredImage, asyncio.Future[None]]] = []
@@ -207,6 +209,24 @@ class ImportRun:
         return left
 
     async def _one(self, doc: PlannedDocument, image: PlannedImage, gid: uuid.UUID) -> None:
+        """One URL to its outcome. An error no step expected fails this URL alone: the rest
+        of the import goes on, and a retry tries it again."""
+        try:
+            await self._fetch_and_keep(doc, image, gid)
+        except Exception:
+            log.exception(
+                "an imported URL failed unexpectedly",
+                extra={"job_id": str(self._job.id), "url": image.url},
+            )
+            if (doc.id, image.number) not in self._done:
+                domain = domain_of(image.url)
+                await self._failed(
+                    doc, image, domain, {"sourceUrl": image.url}, FailureReason.NOT_STORED, None
+                )
+
+    async def _fetch_and_keep(
+        self, doc: PlannedDocument, image: PlannedImage, gid: uuid.UUID
+    ) -> None:
         assert self._downloader is not None
         if self._stopping:
             await self._cancelled(doc, image)
@@ -341,11 +361,14 @@ class ImportRun:
         self, doc: PlannedDocument, image: PlannedImage, entry: dict[str, Any]
     ) -> None:
         """One URL has its outcome; a document whose last URL settled writes its metadata."""
+        self._done.add((doc.id, image.number))
         self._entries[doc.id].append(
             {"number": image.number, "file": None, **entry, "name": image_stem(image.number)}
         )
         self._left[doc.id] -= 1
-        if self._left[doc.id] == 0:
+        if self._left[doc.id] > 0:
+            return
+        try:
             await self._in_thread(
                 self._library.write_metadata,
                 self._owner,
@@ -355,6 +378,11 @@ class ImportRun:
                 self._entries.pop(doc.id),
                 job_id=self._job.id,
                 now=self._now(),
+            )
+        except Exception:
+            log.exception(
+                "could not write an import's metadata.json",
+                extra={"job_id": str(self._job.id), "document": doc.id},
             )
 
     # --- keeping in batches ---

@@ -22,6 +22,7 @@ from core.imports.sources import (
 from core.jobs.model import Job, JobKind, NewJob
 from core.jobs.queue import JobQueue
 from core.jobs.runner import JobControl
+from core.storable import require_storable
 
 # Imports mostly wait on other servers: they have a queue of their own, so they never hold
 # back the workers that generate.
@@ -44,6 +45,7 @@ class ImportJobs:
         source: Source = Source.UI,
     ) -> Job:
         """A pasted list: one document named after the job."""
+        require_storable(urls, "A URL")
         job_id = uuid.uuid4()
         plan = plan_urls(
             validate_collection_name(collection),
@@ -94,6 +96,8 @@ class ImportJobs:
         source: Source = Source.UI,
     ) -> Job:
         """Seed 003's batch: the collection is kept, so one document can be imported later."""
+        require_storable(documents, "A document")
+        require_storable(filter or {}, "The filter")
         collection = validate_collection_name(collection)
         plan = plan_documents(
             collection,
@@ -132,11 +136,14 @@ class ImportJobs:
         return self._submit(owner_id, plan, source)
 
     def retry_failures(self, earlier: Job) -> Job:
-        """Only the images a finished import did not keep: failed, or never tried."""
-        again = failed_numbers(earlier.summary)
-        if not again:
-            raise InvalidInput("Every image of this import was kept: there is nothing to retry.")
-        plan = ImportPlan.from_json(earlier.request["plan"]).only_failed(again)
+        """Only the images a finished import did not keep: failed, or never tried. One that
+        never reported (cancelled before it started) is tried whole."""
+        plan = ImportPlan.from_json(earlier.request["plan"])
+        if earlier.summary is not None:
+            again = failed_numbers(earlier.summary)
+            if not again:
+                raise InvalidInput("Every image of this import was kept: nothing to retry.")
+            plan = plan.only_failed(again)
         return self._submit(earlier.owner_id, plan, Source(earlier.request["source"]))
 
     def _submit(

@@ -137,7 +137,9 @@ class ImportLibrary:
         now: datetime,
     ) -> StoredImage:
         prefix = document_prefix(user_id, origin.collection, origin.document_id, origin.field)
-        stem = image_stem(origin.number)
+        # The image's id in its name: a later import of the same document (whose images take
+        # the same numbers) never overwrites a file an earlier image's row points at.
+        stem = f"{image_stem(origin.number)}-{generation_id.hex[:8]}"
         media_key = f"{prefix}original/{stem}.{image.extension}"
         # A small image is its own thumbnail.
         thumbnail_key = f"{prefix}processed/{stem}.webp" if image.thumbnail else media_key

@@ -108,6 +108,12 @@ def test_bad_bodies_get_plain_answers(http: httpx.Client, key_headers: dict[str,
     unknown = http.post("/api/v1/download/document/nope/1", headers=key_headers)
     assert unknown.status_code == 400 and "no collection named 'nope'" in unknown.json()["detail"]
     assert http.post("/api/v1/download/batch", json={"urls": ["http://x/a.png"]}).status_code == 401
+    broken = http.post(
+        "/api/v1/download/batch",
+        content=b'{"documents": [{"_id": "1", "photo": "http://a/\\ud800.jpg"}]}',
+        headers={**key_headers, "Content-Type": "application/json"},
+    )
+    assert broken.status_code == 400 and "cannot be kept" in broken.json()["detail"]
 
 
 def test_nobody_follows_or_cancels_someone_elses_import(

@@ -19,7 +19,8 @@ from core.generation.records import Source
 from core.generation.status import Status
 from core.imports.importer import ImportRun
 from core.imports.library import IMPORT_EVENT, IMPORT_PROVIDER
-from core.jobs.model import Job
+from core.imports.sources import plan_urls
+from core.jobs.model import Job, JobKind, NewJob
 from core.jobs.progress import ProgressReports
 from core.jobs.runner import JobControl
 from core.modality import Modality
@@ -107,9 +108,11 @@ def test_a_collection_lands_in_the_library_once_with_every_outcome_written(
     # Seed 003's layout and every URL's outcome, the duplicate pointing at the kept copy.
     first, second = metadata(services, owner, "h1")["images"]
     assert first["status"] == second["status"] == "downloaded"
-    assert first["file"] == f"{owner}/hotels/h1-images.url/original/img_001.jpg"
+    # Seed 003's names, with the image's id so a later import of the document adds, not replaces.
+    folder = f"{owner}/hotels/h1-images.url/original/"
+    assert first["file"] == f"{folder}img_001-{uuid.UUID(first['generationId']).hex[:8]}.jpg"
     assert (first["width"], first["height"], first["format"]) == (960, 640, "JPEG")
-    assert second["file"].endswith("/original/img_002.png")
+    assert second["file"].startswith(f"{folder}img_002-") and second["file"].endswith(".png")
     missing, html = metadata(services, owner, "h2")["images"]
     assert (missing["status"], missing["reason"], missing["statusCode"]) == (
         "failed",
@@ -128,7 +131,7 @@ def test_a_collection_lands_in_the_library_once_with_every_outcome_written(
     assert {str(e.id) for e in entries} == {first["generationId"], second["generationId"]}
     # A WebP thumbnail for the large one; the small one is its own.
     thumbnails = {e.media_key: e.thumbnail_key for e in entries}
-    assert (thumbnails[first["file"]] or "").endswith("/processed/img_001.webp")
+    assert "/processed/img_001-" in (thumbnails[first["file"]] or "")
     assert thumbnails[second["file"]] == second["file"]
     large = uuid.UUID(first["generationId"])
     assert services.gallery.media(owner, large, thumbnails[first["file"]] or "")[:4] == b"RIFF"
@@ -161,7 +164,7 @@ def test_deleting_one_imported_image_leaves_the_rest_of_its_document(
     listed = services.objects.list_objects(services.import_library.bucket, folder)
     # The small PNG is its own thumbnail; the document's metadata.json stays.
     assert {info.key.removeprefix(folder) for info in listed} == {
-        "original/img_002.png",
+        second["file"].removeprefix(folder),
         "metadata.json",
     }
 
@@ -180,7 +183,7 @@ def test_a_retry_tries_only_what_was_not_kept(
     assert (summary["total"], summary["downloaded"], summary["failed"]) == (2, 1, 1)
     fixed, html = metadata(services, owner, "h2")["images"]
     assert (fixed["status"], html["status"]) == ("downloaded", "failed")
-    assert fixed["file"].endswith("/original/img_001.png")
+    assert "/original/img_001-" in fixed["file"] and fixed["file"].endswith(".png")
     assert metadata(services, owner, "h2")["jobIds"] == [str(earlier.id), str(again.id)]
     assert len(services.gallery.page(owner).entries) == 3
 
@@ -295,3 +298,52 @@ def test_one_document_of_a_kept_collection_can_be_imported_alone(
     assert job.state is Status.COMPLETED and (job.summary or {})["duplicates"] == 1
     with pytest.raises(InvalidInput, match="no collection named 'nope'"):
         services.imports.submit_document(owner, "nope", "h1")
+
+
+def test_importing_a_document_again_adds_its_new_images_and_loses_none(
+    services: Services, owner: uuid.UUID, hosts: ImageHosts
+) -> None:
+    earlier = import_hotels(services, owner, hosts)
+    hosts.script("/a.jpg", Reply(body=image_bytes("JPEG", 500, 300)))
+
+    again = finished(services, owner, services.imports.submit_document(owner, "hotels", "h1"))
+
+    assert (again.summary or {})["downloaded"] == 1  # the new /a.jpg; /b.png is a duplicate
+    for generation_id in [*earlier.generation_ids, *again.generation_ids]:
+        item = services.gallery.open(owner, generation_id)
+        assert services.gallery.media(owner, generation_id, item.entry.media_key)
+
+
+def test_text_that_cannot_be_kept_is_refused_before_anything_is_queued(
+    services: Services, owner: uuid.UUID
+) -> None:
+    with pytest.raises(InvalidInput, match="cannot be kept"):
+        services.imports.submit_urls(owner, ["http://example.com/\ud800.jpg"])
+    with pytest.raises(InvalidInput, match="cannot be kept"):
+        services.imports.submit_documents(
+            owner,
+            [{"_id": "1", "photo": "http://x/\x00.png"}],
+            collection="c",
+            id_field="_id",
+            url_field="photo",
+        )
+    assert services.queue.listing(owner) == []
+
+
+def test_an_import_cancelled_before_it_started_is_retried_whole(
+    services: Services, owner: uuid.UUID, hosts: ImageHosts
+) -> None:
+    plan = plan_urls(
+        "pasted", [hosts.url(0, "/a.jpg"), hosts.url(1, "/b.png")], document_id="l", max_images=10
+    )
+    request = {"plan": plan.to_json(), "source": Source.UI.value}
+    # Queued on a queue no worker takes, so it is still waiting when cancelled: no summary.
+    [waiting] = services.queue.store.add(
+        owner, [NewJob(JobKind.IMPORT, "nowhere", request, uuid.uuid4())]
+    )
+    cancelled = services.queue.cancel(owner, waiting.id)
+    assert cancelled.state is Status.CANCELLED and cancelled.summary is None
+
+    again = finished(services, owner, services.retries.retry(owner, waiting.id))
+
+    assert again.state is Status.COMPLETED and (again.summary or {})["downloaded"] == 2
