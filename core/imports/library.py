@@ -25,6 +25,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.errors import InvalidInput
@@ -197,6 +198,16 @@ class ImportLibrary:
         try:
             with transaction(self._sessions) as db:
                 _insert_rows(db, images)
+        except IntegrityError:
+            # Another attempt of the same job (it took over while this one still ran) may
+            # have kept some of these images first, under the same ids and file names: those
+            # rows and files are its own and stay. The rest are added without them.
+            kept = self.existing([image.record.id for image in images])
+            if not kept:
+                self.discard(images)
+                raise
+            self.add_to_library(user_id, [i for i in images if i.record.id not in kept])
+            return
         except Exception:
             self.discard(images)
             raise

@@ -18,8 +18,9 @@ from core.errors import InvalidInput
 from core.generation.records import Source
 from core.generation.status import Status
 from core.imports.importer import ImportRun
-from core.imports.library import IMPORT_EVENT, IMPORT_PROVIDER
+from core.imports.library import IMPORT_EVENT, IMPORT_PROVIDER, ImageOrigin, StoredImage
 from core.imports.sources import plan_urls
+from core.imports.validate import ImageLimits, inspect_image
 from core.jobs.model import Job, JobKind, NewJob
 from core.jobs.progress import ProgressReports
 from core.jobs.runner import JobControl
@@ -347,3 +348,26 @@ def test_an_import_cancelled_before_it_started_is_retried_whole(
     again = finished(services, owner, services.retries.retry(owner, waiting.id))
 
     assert again.state is Status.COMPLETED and (again.summary or {})["downloaded"] == 2
+
+
+def test_images_another_attempt_kept_first_are_left_to_it(
+    services: Services, owner: uuid.UUID, clock: FakeClock
+) -> None:
+    library = services.import_library
+
+    def stored(number: int) -> StoredImage:
+        data = image_bytes("PNG", 10, 10 + number)
+        origin = ImageOrigin("c", "d", "url", number, f"http://x/{number}.png", "", "x", 1, 5)
+        inspected = inspect_image(data, "image/png", ImageLimits(), thumbnail_side=384)
+        return library.store_files(owner, uuid.uuid4(), data, inspected, origin, clock())
+
+    first, second = stored(1), stored(2)
+    library.add_to_library(owner, [first])
+
+    # The slower attempt's batch holds the same image, and one the other has not kept.
+    library.add_to_library(owner, [first, second])
+
+    entries = services.gallery.page(owner).entries
+    assert sorted(e.id for e in entries) == sorted([first.record.id, second.record.id])
+    media = first.record.media_key or ""
+    assert services.gallery.media(owner, first.record.id, media) == image_bytes("PNG", 10, 11)
