@@ -27,12 +27,15 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.errors import StorageUnavailable
 from core.generation.status import Status
 from core.modality import Modality
 from storage.objects import ObjectInfo, ObjectMissing, ObjectStore, VersionConflict
+
+if TYPE_CHECKING:
+    from core.generation.records import GenerationRecord
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +101,24 @@ class IndexEntry:
             "meta": self.meta,
         }
         return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+
+    @classmethod
+    def of(cls, record: GenerationRecord) -> IndexEntry:
+        """The line of a kept generation."""
+        return cls(
+            id=record.id,
+            created_at=record.created_at,
+            modality=record.modality,
+            provider=record.provider,
+            model=record.model,
+            prompt=record.prompt,
+            media_key=record.media_key or "",
+            thumbnail_key=record.thumbnail_key,
+            record_key=record.record_key,
+            content_type=record.content_type or "",
+            params=record.params,
+            meta=record.meta,
+        )
 
     @classmethod
     def from_line(cls, line: bytes) -> IndexEntry:

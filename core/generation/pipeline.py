@@ -242,7 +242,7 @@ class GenerationPipeline:
     ) -> None:
         """The media and record exist: now the index line and the row may point at them."""
         index_written = self._pool.submit(
-            self._history.append, record.user_id, _index_entry(record)
+            self._history.append, record.user_id, IndexEntry.of(record)
         )
         row_written = self._pool.submit(self._insert_row, record, spec, produced)
         try:
@@ -379,23 +379,6 @@ def _thumbnail_key(prefix: str, produced: ProducedMedia) -> str | None:
         return None
     folder = produced.name.rpartition("/")[0]
     return f"{prefix}{folder + '/' if folder else ''}thumbnail.webp"
-
-
-def _index_entry(record: GenerationRecord) -> IndexEntry:
-    return IndexEntry(
-        id=record.id,
-        created_at=record.created_at,
-        modality=record.modality,
-        provider=record.provider,
-        model=record.model,
-        prompt=record.prompt,
-        media_key=record.media_key or "",
-        thumbnail_key=record.thumbnail_key,
-        record_key=record.record_key,
-        content_type=record.content_type or "",
-        params=record.params,
-        meta=record.meta,
-    )
 
 
 def _wait_all(*futures: Future[Any], quiet: bool = False) -> None:

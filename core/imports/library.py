@@ -19,7 +19,7 @@ import logging
 import uuid
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -362,20 +362,9 @@ def _insert_rows(db: Session, images: Sequence[StoredImage]) -> None:
 
 
 def _entry(record: GenerationRecord) -> IndexEntry:
-    return IndexEntry(
-        id=record.id,
-        created_at=record.created_at,
-        modality=Modality.IMAGE,
-        provider=record.provider,
-        model=record.model,
-        prompt=record.prompt,
-        media_key=record.media_key or "",
-        thumbnail_key=record.thumbnail_key,
-        record_key=record.record_key,
-        content_type=record.content_type or "",
-        params=record.params,
-        meta={k: v for k, v in record.meta.items() if k not in ("files", "thumbnail")},
-    )
+    # Which files are the image's own stays in its row: the index line needs none of it.
+    meta = {k: v for k, v in record.meta.items() if k not in ("files", "thumbnail")}
+    return replace(IndexEntry.of(record), meta=meta)
 
 
 def _entry_of_row(row: Generation) -> IndexEntry:
