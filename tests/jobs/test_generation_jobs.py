@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
 from core.auth.account import Account
 from core.errors import InvalidInput, NotFound
@@ -15,6 +16,8 @@ from core.jobs.model import JobKind, NewJob
 from core.jobs.queue import JobFailed
 from core.limits import LimitOverrides, LimitReached
 from core.services import Services
+from storage.db import transaction
+from storage.models import Job as JobRow
 from tests.jobs.conftest import new_user, rows, sketch
 from tests.support.history import image_index_lines
 
@@ -106,9 +109,13 @@ def test_a_failed_job_says_why_and_can_be_tried_again(
     with pytest.raises(InvalidInput, match="Only a failed or cancelled job"):
         services.retries.retry(user_id, job.id)
 
-    # Queued without a word to the pool, so it waits until cancelled.
-    cancelled = services.queue.store.add(user_id, [_unrunnable(job.request, "cpu")])[0]
+    # Queued where no worker takes it, so it waits until cancelled; then moved to the queue
+    # its retry must run on (a worker looking for work never claims a cancelled job).
+    cancelled = services.queue.store.add(user_id, [_unrunnable(job.request)])[0]
     services.queue.cancel(user_id, cancelled.id)
+    with transaction(services.db) as db:
+        db.execute(update(JobRow).where(JobRow.id == cancelled.id).values(queue="cpu"))
+    cancelled = services.queue.get(user_id, cancelled.id)
     again = services.retries.retry(user_id, cancelled.id)
 
     [done] = services.queue.outcome(user_id, [again.id], WAIT)
