@@ -31,14 +31,23 @@ class FinishedJobs:
 
     def __init__(self) -> None:
         self._condition = threading.Condition()
+        self._ends = 0
 
     def announce(self, _job: Job | None = None) -> None:
         with self._condition:
+            self._ends += 1
             self._condition.notify_all()
 
-    def wait(self, seconds: float) -> None:
+    def mark(self) -> int:
+        """Taken before a waiter reads its job: `wait(since=mark)` then returns at once for an
+        end announced between that read and the wait, instead of sleeping through it."""
         with self._condition:
-            self._condition.wait(seconds)
+            return self._ends
+
+    def wait(self, since: int, seconds: float) -> bool:
+        """Whether a job ended since `since` (False: the time ran out first)."""
+        with self._condition:
+            return self._condition.wait_for(lambda: self._ends != since, seconds)
 
 
 def notify_finished(db: Session, job_id: uuid.UUID) -> None:

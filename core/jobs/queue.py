@@ -120,11 +120,12 @@ class JobQueue:
         deadline = started + timeout_seconds
         pause = _TOLD_POLL_SECONDS if self._told() else _QUICK_POLL_SECONDS
         while True:
+            seen = self._finished.mark()
             job = self._store.owned(owner_id, job_id, placed=False)
             left = deadline - time.monotonic()
             if job.state in FINISHED or left <= 0:
                 return job
-            self._finished.wait(min(pause, left))
+            self._finished.wait(seen, min(pause, left))
             if time.monotonic() - started > _QUICK_FOR_SECONDS:
                 pause = min(pause * _POLL_GROWTH, _LONGEST_POLL_SECONDS)
 
