@@ -19,7 +19,7 @@ from api.app import create_api
 from api.mount import ApiRoute
 from core.config import Settings
 from core.runtime import services
-from ui import server_socket
+from ui import server_socket, warm_up
 from ui.feedback import on_script_error
 from ui.routes import ROUTES
 
@@ -33,10 +33,12 @@ async def _start(_app: st.App) -> AsyncIterator[None]:
     # Connect, migrate and check settings before serving, so a bad configuration stops the
     # process at once instead of failing the first visitor.
     await run_in_threadpool(services)
+    await run_in_threadpool(warm_up.import_page_modules)
     # Everything built so far (modules, SQLAlchemy, boto3, the providers) lives as long as the
     # process: kept out of the collector's full passes, which otherwise walk all of it and
     # stall every session's run now and then.
     gc.freeze()
+    warm_up.announce_ready()
     yield
 
 
