@@ -185,8 +185,8 @@ class JobStore:
             owner = self._fairest_owner(db, queues)
             if owner is None:
                 return None
-            row = db.scalars(
-                select(JobRow)
+            oldest_of_owner = (
+                select(JobRow.id)
                 .where(
                     JobRow.owner_id == owner,
                     JobRow.state == Status.PENDING.value,
@@ -194,15 +194,24 @@ class JobStore:
                 )
                 .order_by(JobRow.created_at, JobRow.id)
                 .limit(1)
-            ).one()
+                .scalar_subquery()
+            )
             now = self._now()
-            row.state = Status.RUNNING.value
-            row.worker_id = worker_id
-            row.attempts += 1
-            row.started_at = row.started_at or now
-            row.claimed_at = now
-            row.heartbeat_at = now
-            row.progress_message = "Starting…"
+            # One statement that picks and takes the job (the claim lock is held).
+            row = db.scalars(
+                update(JobRow)
+                .where(JobRow.id == oldest_of_owner)
+                .values(
+                    state=Status.RUNNING.value,
+                    worker_id=worker_id,
+                    attempts=JobRow.attempts + 1,
+                    started_at=func.coalesce(JobRow.started_at, now),
+                    claimed_at=now,
+                    heartbeat_at=now,
+                    progress_message="Starting…",
+                )
+                .returning(JobRow)
+            ).one()
             return _job(row)
 
     def _any_waiting(self, queues: Sequence[str]) -> bool:
