@@ -8,14 +8,14 @@ from dataclasses import dataclass, field, replace
 import streamlit as st
 
 from core.generation.chat import MAX_MESSAGE_CHARS, ChatAnswer
-from core.generation.chat_exchange import ConversationState
+from core.generation.chat_exchange import AnswerStats, ConversationState
 from core.runtime import services
 from ui.feedback import show_error, user_errors
 from ui.session import current_account
 
 account = current_account()
 chat = services().chat
-STATE, PENDING, STATS = "chat_state", "chat_pending", "chat_stats"
+STATE, PENDING = "chat_state", "chat_pending"
 ENDINGS = {
     "stopped": "⏹️ You stopped this answer.",
     "interrupted": "⚠️ The answer was cut off; what arrived is kept.",
@@ -63,15 +63,16 @@ def _settle(job: _Answering) -> bool:
     if job.error is not None or job.result is None:
         show_error(job.error or RuntimeError("no answer"))
         return False
-    state, answer = job.result
-    st.session_state[STATE] = state
-    meta = answer.record.meta
-    st.session_state.setdefault(STATS, {})[(state.id, len(state.messages) - 1)] = (
-        f"{meta['answeredBy']} · first token {meta['timeToFirstTokenMs']} ms · "
-        f"{meta['tokensPerSecond'] or '–'} tok/s · {meta['tokensIn']} → {meta['tokensOut']} tokens"
-        + (" (estimated)" if meta["usageEstimated"] else "")
-    )
+    st.session_state[STATE] = job.result[0]
     return True
+
+
+def _caption(stats: AnswerStats) -> str:
+    return (
+        f"{stats.answered_by} · first token {stats.time_to_first_token_ms} ms · "
+        f"{stats.tokens_per_second or '–'} tok/s · {stats.tokens_in} → {stats.tokens_out} tokens"
+        + (" (estimated)" if stats.usage_estimated else "")
+    )
 
 
 def _open(conversation_id: object) -> None:
@@ -99,8 +100,9 @@ with st.sidebar:
     st.button("New conversation", icon="➕", on_click=_new, width="stretch")
     with user_errors():
         for summary in chat.conversations(account.id):
+            # The start time tells apart conversations that began with the same message.
             st.button(
-                summary.title,
+                f"{summary.title} · {summary.created_at:%b %d, %H:%M}",
                 key=f"conversation-{summary.id}",
                 on_click=_open,
                 args=(summary.id,),
@@ -142,15 +144,14 @@ with st.expander("Model and instructions", expanded=state.id is None), user_erro
         _new()
         st.rerun()
 
-stats: dict[tuple[object, int], str] = st.session_state.get(STATS, {})
 for index, message in enumerate(state.messages):
     with st.chat_message(message.role):
         # Markdown without raw HTML: a model's answer can never inject markup into the page.
         st.markdown(message.content)
         if ending := state.endings.get(index):
             st.caption(ENDINGS.get(ending, ending))
-        if caption := stats.get((state.id, index)):
-            st.caption(caption)
+        if stats := state.stats.get(index):
+            st.caption(_caption(stats))
 
 # max_chars: the box counts and stops at the limit, so a long paste is never sent, then refused.
 if prompt := st.chat_input("Ask anything", max_chars=MAX_MESSAGE_CHARS):

@@ -10,6 +10,7 @@ from core.modality import Modality
 from core.runtime import services
 from ui.feedback import user_errors
 from ui.media import show_media, show_signed_url
+from ui.parameters import shorten, show_parameters
 from ui.router import go
 from ui.session import current_account
 from ui.text import escape_markdown
@@ -46,6 +47,7 @@ def _details(generation_id: uuid.UUID) -> None:
             name=f"{entry.modality}-{entry.id}",
             key=f"dialog-{entry.id}",
         )
+        show_parameters(entry.params)
         show_signed_url(item.signed_url)
         with st.expander("Everything in its record"):
             st.json(item.record)
@@ -76,8 +78,13 @@ def _details(generation_id: uuid.UUID) -> None:
 
 
 filters = st.columns([2, 3])
-chosen = filters[0].multiselect(
-    "Show", list(LABELS), default=list(LABELS), format_func=LABELS.__getitem__
+# Toggles named by their kind: a multiselect's menu button is only ever called "Open".
+chosen = filters[0].pills(
+    "Show",
+    list(LABELS),
+    selection_mode="multi",
+    default=list(LABELS),
+    format_func=LABELS.__getitem__,
 )
 text = filters[1].text_input("Search prompts", placeholder="fox, sunset, hola…")
 query = (tuple(chosen), text)
@@ -114,7 +121,13 @@ with user_errors():
             st.markdown(f"{LABELS[entry.modality][:1]} {entry.prompt[:80]}")
             origin = ORIGINS.get(entry.meta.get("source"), "")
             st.caption(f"{entry.model} · {entry.created_at:%Y-%m-%d %H:%M} UTC{origin}")
-            st.button("Open", key=f"open-{entry.id}", on_click=_open, args=(entry.id,))
+            # Named by its item, so a screen reader's list of buttons tells the cards apart.
+            st.button(
+                f"Open “{escape_markdown(shorten(entry.prompt, 40))}”",
+                key=f"open-{entry.id}",
+                on_click=_open,
+                args=(entry.id,),
+            )
     if pages[-1].next_cursor and st.button("Load more"):
         pages.append(
             gallery.page(

@@ -6,8 +6,10 @@ from core.modality import Modality
 from core.runtime import services
 from ui.api_keys import own_keys
 from ui.feedback import user_errors
-from ui.router import page
+from ui.parameters import shorten
+from ui.router import go, page
 from ui.session import current_account
+from ui.text import escape_markdown
 
 account = current_account()
 app = services()
@@ -44,7 +46,15 @@ with user_errors():
                 if entry.modality is Modality.IMAGE:
                     key = entry.thumbnail_key or entry.media_key
                     st.image(app.gallery.media(account.id, entry.id, key))
-                st.caption(f"{entry.prompt[:60]} · {entry.created_at:%b %d, %H:%M}")
+                # The card's prompt is its button, named by its item for a screen reader too.
+                label = f"Open “{escape_markdown(shorten(entry.prompt, 60))}”"
+                if st.button(
+                    label, key=f"recent-{entry.id}", type="tertiary", help="Opens in the gallery"
+                ):
+                    # What the gallery opens when one of its own cards is clicked.
+                    st.session_state["gallery_open"] = entry.id
+                    go("gallery")
+                st.caption(f"{entry.created_at:%b %d, %H:%M}")
         st.page_link(page("gallery"), label="Open the gallery", icon="🖼️")
 
 own_keys(account)

@@ -62,6 +62,7 @@ class ChatPrices:
 class ConversationSummary:
     id: uuid.UUID
     title: str
+    created_at: datetime
     updated_at: datetime
 
 
@@ -110,7 +111,12 @@ class ChatStudio:
     def conversations(self, user_id: uuid.UUID, limit: int = 50) -> list[ConversationSummary]:
         with self._sessions() as db:
             rows = db.execute(
-                select(Conversation.id, Conversation.title, Conversation.updated_at)
+                select(
+                    Conversation.id,
+                    Conversation.title,
+                    Conversation.created_at,
+                    Conversation.updated_at,
+                )
                 .where(Conversation.user_id == user_id)
                 .order_by(Conversation.updated_at.desc())
                 .limit(limit)
@@ -187,7 +193,10 @@ class ChatStudio:
                     log.exception("could not keep the conversation", extra={"id": str(state.id)})
                 raise
             self._keep_conversation(user_id, state)
-            answer = exchange.answered(replace(streamed, model=streamed.model or state.model))
+            answer = replace(streamed, model=streamed.model or state.model)
+            stats = exchange.answered(
+                answer, answered_by=_answered_by(provider.label, answer.model or state.model)
+            )
             cost = self._prices.get(provider.name, ChatPrices()).cost(
                 answer.tokens_in, answer.tokens_out
             )
@@ -196,14 +205,9 @@ class ChatStudio:
                 name="chat/conversation.json",
                 content_type="application/json",
                 meta={
-                    "answeredBy": _answered_by(provider.label, answer.model or state.model),
+                    **stats.to_json(),
                     "ended": answer.ended,
                     "notice": answer.notice,
-                    "tokensIn": answer.tokens_in,
-                    "tokensOut": answer.tokens_out,
-                    "usageEstimated": answer.usage_estimated,
-                    "timeToFirstTokenMs": answer.time_to_first_token_ms,
-                    "tokensPerSecond": answer.tokens_per_second,
                     "answerPreview": answer.text[:200],
                 },
                 model=answer.model,

@@ -211,7 +211,66 @@ def test_the_conversation_json_is_the_whole_thread(
         app.objects.get(app.settings.s3_bucket_chat, answer.record.media_key or "").data
     )
     assert document["conversationId"] == str(state.id)
+    # What the page's caption under the answer needs, as the exchange's record has it.
+    caption = ["answeredBy", "timeToFirstTokenMs", "tokensPerSecond", "tokensIn", "tokensOut"]
+    stats = {k: answer.record.meta[k] for k in [*caption, "usageEstimated"]}
     assert document["messages"] == [
-        {"role": "user", "content": "Kept?"}, {"role": "assistant", "content": "Yes."},
-    ]  # fmt: skip
+        {"role": "user", "content": "Kept?"},
+        {"role": "assistant", "content": "Yes.", "stats": stats},
+    ]
     assert answer.record.media_key.endswith("chat/conversation.json")  # type: ignore[union-attr]
+
+
+def test_a_reopened_conversation_knows_how_each_answer_was_made(
+    app: Services, me: uuid.UUID, fake_api: FakeOpenAI
+) -> None:
+    fake_api.enqueue(
+        Reply(events=answer_events(["Hi!"], usage=(9, 2))),
+        Reply(events=answer_events(["Twice."], usage=None)),
+    )
+    state, first, _ = _ask(app, me, app.chat.new_conversation(provider="openai"), "Hello")
+    state, second, _ = _ask(app, me, state, "Again")
+
+    reopened = app.chat.open(me, state.id or uuid.uuid4())
+
+    assert reopened.stats == state.stats
+    assert sorted(reopened.stats) == [1, 3]
+    made_first, made_second = reopened.stats[1], reopened.stats[3]
+    assert made_first.answered_by == first.record.meta["answeredBy"]
+    assert (made_first.tokens_in, made_first.tokens_out, made_first.usage_estimated) == (
+        9, 2, False,
+    )  # fmt: skip
+    assert made_first.time_to_first_token_ms == first.record.meta["timeToFirstTokenMs"]
+    assert made_second.usage_estimated and made_second.tokens_out == second.record.meta["tokensOut"]
+
+
+def test_a_conversation_kept_before_answers_had_stats_still_opens(
+    app: Services, me: uuid.UUID, fake_api: FakeOpenAI
+) -> None:
+    fake_api.enqueue(Reply(events=answer_events(["Yes."])))
+    state, answer, _ = _ask(app, me, app.chat.new_conversation(provider="openai"), "Old?")
+    bucket, key = app.settings.s3_bucket_chat, answer.record.media_key or ""
+    document = json.loads(app.objects.get(bucket, key).data)
+    for message in document["messages"]:
+        message.pop("stats", None)
+    app.objects.put(bucket, key, json.dumps(document).encode(), "application/json")
+
+    reopened = app.chat.open(me, state.id or uuid.uuid4())
+
+    assert [m.content for m in reopened.messages] == ["Old?", "Yes."]
+    assert reopened.stats == {}
+
+
+def test_conversations_are_listed_with_when_they_began(
+    app: Services, me: uuid.UUID, fake_api: FakeOpenAI, clock: FakeClock
+) -> None:
+    fake_api.enqueue(Reply(events=answer_events(["A."])), Reply(events=answer_events(["B."])))
+    _ask(app, me, app.chat.new_conversation(provider="openai"), "Same start")
+    began = clock()
+    clock.advance(days=1)
+    _ask(app, me, app.chat.new_conversation(provider="openai"), "Same start")
+
+    listed = app.chat.conversations(me)
+
+    assert [c.title for c in listed] == ["Same start", "Same start"]
+    assert [c.created_at for c in listed] == [clock(), began]
