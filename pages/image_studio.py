@@ -62,12 +62,12 @@ with user_errors():
     if st.session_state.get("image_model") not in models:
         st.session_state["image_model"] = models[0]
 
+    # No max_chars: the browser would drop a paste that crosses it without a word. A prompt
+    # too long stays in the field, is counted here and refused on Generate by core's check.
     prompt = st.text_area(
-        "Prompt",
-        key="image_prompt",
-        max_chars=MAX_PROMPT_CHARS,
-        placeholder="A lighthouse on a cliff at dusk, waves below",
+        "Prompt", key="image_prompt", placeholder="A lighthouse on a cliff at dusk, waves below"
     )
+    st.caption(f"{len(prompt):,} of {MAX_PROMPT_CHARS:,} characters")
     first, second, third = st.columns(3)
     model = first.selectbox("Model", models, key="image_model")
     style = second.selectbox(
@@ -84,12 +84,11 @@ with user_errors():
     if size == CUSTOM:
         limits = provider.size_limits
         left, right = st.columns(2)
-        width = left.number_input(
-            "Width", limits.minimum, limits.maximum, step=limits.multiple, key="image_width"
-        )
-        height = right.number_input(
-            "Height", limits.minimum, limits.maximum, step=limits.multiple, key="image_height"
-        )
+        # No min_value/max_value: with them the browser refuses a side out of range and keeps
+        # the last one that fitted, so Generate silently made that size. What was typed goes
+        # to core's size check, which names it (an emptied field reads 0).
+        width = left.number_input("Width", step=limits.multiple, key="image_width")
+        height = right.number_input("Height", step=limits.multiple, key="image_height")
         st.caption(f"{provider.label} accepts {limits.describe()}.")
     else:
         width, height = parse_size(size)
@@ -133,7 +132,8 @@ if avatar_box.open:
         )
         if new_avatar is not None and st.button("Save as my avatar"):
             app.avatars.save(account.id, new_avatar.getvalue())
-            st.success("Avatar saved.")
+            # A toast outlives the rerun (which shows the new avatar); st.success did not.
+            st.toast("Avatar saved.", icon="✅")
             st.rerun()
 
 count_column, vary_column = st.columns(2)

@@ -19,6 +19,7 @@ from core.generation.records import (
 from core.modality import Modality
 from core.providers.lookup import find_provider
 from core.providers.speech.base import SpeechProvider, SpeechRequest
+from core.providers.speech.scripts import LanguageMismatch, language_mismatch
 from core.providers.speech.text import speakable_text
 
 SLOW_SUFFIX = "-slow"
@@ -96,6 +97,13 @@ class SpeechStudio:
         slow = order.slow and provider.supports_slow
         return PreparedSpeech(provider.name, text, order.language, slow, order.source)
 
+    def language_mismatch(self, order: SpeechOrder) -> LanguageMismatch | None:
+        """Check the order as `prepare` does, then say whether its text is written in a script
+        its language is not (the studio asks before queueing; the voice would read it badly)."""
+        prepared = self.prepare(order)
+        languages = self.provider(prepared.provider).languages()
+        return language_mismatch(prepared.text, prepared.language, languages)
+
     def make(
         self,
         user_id: uuid.UUID,
@@ -127,6 +135,9 @@ class SpeechStudio:
         )
 
         def produce(_context: GenerationContext) -> ProducedMedia:
+            loading = provider.loading_note(language)
+            if loading is not None and progress is not None:
+                progress(loading)
             result = provider.synthesize(SpeechRequest(text=text, language=language, slow=slow))
             return ProducedMedia(
                 data=result.mp3,

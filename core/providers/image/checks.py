@@ -18,7 +18,10 @@ def check_request(request: ImageRequest, limits: SizeLimits) -> Style | None:
     if not request.prompt.strip():
         raise InvalidInput("Describe the image you want: the prompt is empty.")
     if len(request.prompt) > MAX_PROMPT_CHARS:
-        raise InvalidInput(f"The prompt is too long: keep it under {MAX_PROMPT_CHARS} characters.")
+        raise InvalidInput(
+            f"The prompt is too long: {len(request.prompt):,} characters, and the limit is "
+            f"{MAX_PROMPT_CHARS:,}. Shorten it."
+        )
     validate_size(request.width, request.height, limits)
     return find_style(request.style)
 

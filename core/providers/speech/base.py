@@ -47,6 +47,11 @@ class SpeechProvider(Protocol):
         """Language code -> human name, for the picker."""
         ...
 
+    def loading_note(self, language: str) -> str | None:
+        """What a request in `language` will wait for before it is spoken, in plain words
+        ("Loading the Japanese voice (first use only, up to 20 s)…"); None when nothing."""
+        ...
+
     def synthesize(self, request: SpeechRequest) -> SpeechResult:
         """Raise `core.errors.ProviderError` with a plain message on any failure."""
         ...

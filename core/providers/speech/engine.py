@@ -28,6 +28,11 @@ class Engine(Protocol):
 
     def voice(self, language: str) -> str: ...
 
+    def loading_time(self) -> str | None:
+        """How long the first request in this process will wait for the voice to load ("up to
+        20 s"); None when there is nothing left to load."""
+        ...
+
     def speak(self, text: str, *, language: str, slow: bool, wav_path: Path) -> None:
         """Write the spoken text as a WAV file; raise `EngineFailure` if that is impossible."""
         ...
@@ -42,14 +47,24 @@ class SharedModel(Generic[T]):
     taking turns costs little next to that.
     """
 
-    def __init__(self, what: str, load: Callable[[], T]) -> None:
+    def __init__(self, what: str, load: Callable[[], T], *, takes: str = "a few seconds") -> None:
         self._what = what
         self._load = load
+        # How long a load takes on a small server, in words for the user ("up to 20 s").
+        self._takes = takes
         self._lock = threading.Lock()
         self._model: T | None = None
         # The weights come from installed packages: a failed load will not fix itself until
         # the process restarts, so it is not retried on every request.
         self._failure: str | None = None
+
+    def loading_time(self) -> str | None:
+        """How long the next borrow may wait for the load; None once loaded, and once a load
+        failed (nothing is loaded again, the next engine speaks)."""
+        # Read without the lock: at worst a request that races the end of a load is told so.
+        if self._model is not None or self._failure is not None:
+            return None
+        return self._takes
 
     @contextmanager
     def borrow(self) -> Iterator[T]:

@@ -47,6 +47,10 @@ class EspeakEngine:
     def voice(self, language: str) -> str:
         return language
 
+    def loading_time(self) -> str | None:
+        """None: espeak-ng is a program started per request, with nothing to load first."""
+        return None
+
     def speak(self, text: str, *, language: str, slow: bool, wav_path: Path) -> None:
         program = shutil.which("espeak-ng")
         if program is None:

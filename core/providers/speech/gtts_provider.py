@@ -51,6 +51,10 @@ class GttsSpeechProvider:
     def languages(self) -> dict[str, str]:
         return gtts_languages()
 
+    def loading_note(self, language: str) -> str | None:
+        """None: Google speaks, nothing loads here."""
+        return None
+
     def synthesize(self, request: SpeechRequest) -> SpeechResult:
         text = speakable_text(request.text, max_characters=self._max_characters)
         language = match_language(request.language, self.languages())

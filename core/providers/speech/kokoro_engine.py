@@ -25,7 +25,11 @@ def load_kokoro() -> ModuleType:
     return module
 
 
-KOKORO: SharedModel[ModuleType] = SharedModel("The Kokoro Japanese voice", load_kokoro)
+# A first Japanese request took 19 s on a fresh two-core server (the model parts are joined
+# and checked on first use), about 4 s once its files are in the disk cache.
+KOKORO: SharedModel[ModuleType] = SharedModel(
+    "The Kokoro Japanese voice", load_kokoro, takes="up to 20 s"
+)
 
 KOKORO_VOICES = ("jf_alpha", "jf_gongitsune", "jf_nezumi", "jf_tebukuro", "jm_kumo")
 
@@ -43,6 +47,9 @@ class KokoroEngine:
 
     def voice(self, language: str) -> str:
         return f"ja {self._voice}"
+
+    def loading_time(self) -> str | None:
+        return self._model.loading_time()
 
     def speak(self, text: str, *, language: str, slow: bool, wav_path: Path) -> None:
         with self._model.borrow() as kokoro:

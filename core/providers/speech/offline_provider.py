@@ -58,6 +58,18 @@ class OfflineSpeechProvider:
             return [(self._kokoro, "ja"), fallback]
         return [fallback]
 
+    def loading_note(self, language: str) -> str | None:
+        """Said while this process loads the voice for `language`: a first request waits for
+        it, and without a word it looks stuck."""
+        listed = match_language(language, self.languages())
+        if listed is None:
+            return None
+        engine, _ = self.route(listed)[0]
+        takes = engine.loading_time()
+        if takes is None:
+            return None
+        return f"Loading the {self.languages()[listed]} voice (first use only, {takes})…"
+
     def synthesize(self, request: SpeechRequest) -> SpeechResult:
         text = speakable_text(request.text, max_characters=self._max_characters)
         language = match_language(request.language, self.languages())

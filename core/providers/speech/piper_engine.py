@@ -35,6 +35,9 @@ class PiperEngine:
     def voice(self, language: str) -> str:
         return "en_US joe (medium)"
 
+    def loading_time(self) -> str | None:
+        return self._model.loading_time()
+
     def speak(self, text: str, *, language: str, slow: bool, wav_path: Path) -> None:
         from piper import SynthesisConfig
 
