@@ -125,6 +125,7 @@ def route() -> None:
     st.set_page_config(page_title="Atelier", page_icon="🎨", layout="wide")
     with user_errors():
         account = resolve_account()
+        # Before any page element and in every run, logged in or not: its slot never moves them.
         cookie_bridge.render()
         pages = _pages(_audience(account))
         if account is None:

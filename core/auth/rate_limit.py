@@ -119,13 +119,35 @@ def enforce(
 ) -> None:
     """Count a hit on every key; refuse if any key is over its limit per minute.
 
+    An attempt that a full key refuses is counted on the full keys only. Counted on the others
+    as well, it could fill one whose window opened later, and each try would push the time to
+    wait further out (the login page said 47, 46, then 49 s). A window's end never moves, so
+    the wait a run of refusals names only goes down until an attempt is let through.
+
     `refusal` words the message from the seconds to wait; the default names the action."""
-    waits = []
-    for key, limit in limits.items():
-        count, closes_in = limiter.hit(limit_key(action, key), 60)
-        if count > limit:
-            waits.append(closes_in)
+    keys = {limit_key(action, key): limit for key, limit in limits.items()}
+    # With one key there is no other to keep out of it: no need to look before counting.
+    full = _full(limiter, keys) if len(keys) > 1 else {}
+    waits = _count(limiter, full or keys)
+    if full and not waits:
+        # Their windows closed between the look and the count: an ordinary attempt after all.
+        waits = _count(limiter, {key: limit for key, limit in keys.items() if key not in full})
     if waits:
         wait = max(waits)
         metrics.record_refusal(action)
         raise RateLimited(action, wait, refusal(wait) if refusal else None)
+
+
+def _full(limiter: RateLimiter, limits: dict[str, int]) -> dict[str, int]:
+    """The keys that would refuse one more hit."""
+    return {key: limit for key, limit in limits.items() if limiter.peek(key, 60)[0] >= limit}
+
+
+def _count(limiter: RateLimiter, limits: dict[str, int]) -> list[int]:
+    """Count one hit on each key; the seconds to wait for each key now past its limit."""
+    waits = []
+    for key, limit in limits.items():
+        count, closes_in = limiter.hit(key, 60)
+        if count > limit:
+            waits.append(closes_in)
+    return waits
