@@ -6,6 +6,12 @@ most, so a page never loads generations into memory. On PostgreSQL the "everyone
 answered by the covering index `ix_generations_created_at_analytics` alone (index-only scans);
 one user's come through `ix_generations_user_id_created_at_id`.
 
+What counts: a generation is every request the pipeline took on, completed or failed (input
+refused before it, such as text with nothing to speak, is none), so "Generations" and each
+modality's count include failures, which are also a figure of their own; "made" (images made,
+audio spoken) counts completed ones only. Imported images are not generations. The Admin page's
+usage tiles are `totals` of the same aggregate, so both pages always agree.
+
 Days are UTC days. Latency percentiles count completed generations only (a failure's latency is
 the time until it gave up) and interpolate like PostgreSQL's `percentile_cont`, on both backends.
 """
@@ -44,6 +50,11 @@ from storage.models import Generation
 
 MICRODOLLAR = Decimal("0.000001")
 TOP_ERRORS = 10
+# What a count of generations means, for the pages that show one.
+COUNTED = (
+    "Every generation, failed ones included (they are also counted under Failures); "
+    "imported images are not generations."
+)
 
 
 @dataclass(frozen=True)
@@ -66,7 +77,9 @@ class Kpis:
     generations: int
     failures: int
     error_rate: float
-    images: int
+    # Generations of each modality, failed ones included, like `generations`.
+    by_modality: dict[Modality, int]
+    # Completed speech only.
     audio_minutes: float
     tokens_in: int
     tokens_out: int
@@ -156,7 +169,7 @@ class Analytics:
                 ErrorReason(r.reason, int(r.failures)) for r in db.execute(_errors_query(where))
             ]
             imports = import_usage(db, window, chosen.user_id)
-        return Report(window, chosen, _kpis(daily), daily, models, latency, errors, imports)
+        return Report(window, chosen, totals(daily), daily, models, latency, errors, imports)
 
 
 def daily_usage(db: Session, window: Window, scope: Scope) -> list[DailyUsage]:
@@ -336,15 +349,18 @@ def _latency(row: Any) -> ProviderLatency:
     )
 
 
-def _kpis(daily: list[DailyUsage]) -> Kpis:
+def totals(daily: list[DailyUsage]) -> Kpis:
     """Totals of the per-day aggregates (a few hundred rows), not of generations."""
     generations = sum(d.generations for d in daily)
     failures = sum(d.failures for d in daily)
+    by_modality = dict.fromkeys(Modality, 0)
+    for day in daily:
+        by_modality[Modality(day.modality)] += day.generations
     return Kpis(
         generations=generations,
         failures=failures,
         error_rate=failures / generations if generations else 0.0,
-        images=sum(d.completed for d in daily if d.modality == Modality.IMAGE),
+        by_modality=by_modality,
         audio_minutes=round(
             sum(d.audio_seconds for d in daily if d.modality == Modality.SPEECH) / 60, 2
         ),

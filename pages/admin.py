@@ -7,6 +7,7 @@ import streamlit as st
 
 from core.admin.generations import AdminGenerationPage, GenerationFilter, SortOrder
 from core.admin.users import AdminUserRow
+from core.analytics import COUNTED
 from core.auth.account import Role
 from core.generation.status import Status
 from core.limits import LimitOverrides
@@ -17,6 +18,7 @@ from core.runtime import services
 from ui.api_keys import every_key
 from ui.feedback import user_errors
 from ui.media import human_size, show_media, show_signed_url
+from ui.parameters import show_parameters
 from ui.session import current_account
 from ui.text import escape_markdown
 
@@ -215,11 +217,14 @@ def _generation_details(generation_id: uuid.UUID) -> None:
             show_signed_url(item.signed_url)
         elif row.status == Status.COMPLETED:
             st.warning("The media file is no longer in storage.")
-        st.markdown("**record.json**")
+        if item.params:
+            st.markdown("**Parameters**")
+            show_parameters(item.params)
         if item.record is None:
             st.warning("The record is no longer in storage.")
         else:
-            st.json(item.record, expanded=False)
+            with st.expander("record.json"):
+                st.json(item.record, expanded=1)
 
 
 def _users_tab() -> None:
@@ -248,9 +253,9 @@ def _users_tab() -> None:
                 "Last login (UTC)": f"{user.last_login_at:%Y-%m-%d %H:%M}"
                 if user.last_login_at
                 else "",
-                "Generations": user.generation_count,
-                "Last generation (UTC)": f"{user.last_generation_at:%Y-%m-%d %H:%M}"
-                if user.last_generation_at
+                "Generations and imports (all time)": user.item_count,
+                "Last generation or import (UTC)": f"{user.last_item_at:%Y-%m-%d %H:%M}"
+                if user.last_item_at
                 else "",
             }
             for user in users
@@ -271,8 +276,15 @@ def _users_tab() -> None:
     role_column, access_column = st.columns(2)
     with role_column:
         role = st.selectbox(
-            "Role", list(Role), index=list(Role).index(user.role), key=f"admin_role_{user.id}"
+            "Role",
+            list(Role),
+            index=list(Role).index(user.role),
+            key=f"admin_role_{user.id}",
+            disabled=user.cannot_demote is not None,
+            help=user.cannot_demote,
         )
+        if user.cannot_demote:
+            st.caption(user.cannot_demote)
         if st.button("Change role", key=f"admin_set_role_{user.id}", disabled=role is user.role):
             admin.set_role(account, user.id, Role(role))
             state.notice = f"{user.email} is now {role}."
@@ -288,7 +300,11 @@ def _users_tab() -> None:
                 key=f"admin_disable_{user.id}",
                 on_click=state.ask_to_disable,
                 args=(user.id,),
+                disabled=user.cannot_disable is not None,
+                help=user.cannot_disable,
             )
+            if user.cannot_disable:
+                st.caption(user.cannot_disable)
             if state.disabling == user.id:
                 st.warning(f"Disable {user.email}? Their open sessions end at once.")
                 if st.button("Yes, disable", type="primary", key=f"admin_yes_{user.id}"):
@@ -303,13 +319,14 @@ def _users_tab() -> None:
 
     usage = admin.usage(account, user.id)
     st.markdown("**Last 30 days**")
-    tiles = st.columns(6)
-    tiles[0].metric("Generations", usage.generations)
-    tiles[1].metric("Images", usage.by_modality[Modality.IMAGE])
-    tiles[2].metric("Speech", usage.by_modality[Modality.SPEECH])
-    tiles[3].metric("Chat", usage.by_modality[Modality.CHAT])
-    tiles[4].metric("Failures", usage.failures)
-    tiles[5].metric("Cost (USD)", f"{usage.cost_usd:.4f}")
+    # The Analytics page's labels and figures: one count, read the same way on both pages.
+    totals, by_modality = st.columns(3), st.columns(3)
+    totals[0].metric("Generations", f"{usage.generations:,}", help=COUNTED)
+    totals[1].metric("Failures", f"{usage.failures:,}")
+    totals[2].metric("Cost", f"${usage.cost_usd:,.4f}")
+    by_modality[0].metric("Images (incl. failed)", f"{usage.by_modality[Modality.IMAGE]:,}")
+    by_modality[1].metric("Speech (incl. failed)", f"{usage.by_modality[Modality.SPEECH]:,}")
+    by_modality[2].metric("Chat (incl. failed)", f"{usage.by_modality[Modality.CHAT]:,}")
 
     _limits_editor(user)
 

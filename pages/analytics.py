@@ -6,9 +6,10 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from core.analytics import Report, Scope
+from core.analytics import COUNTED, Report, Scope
 from core.imports.reasons import PLAIN_WORDS, FailureReason
 from core.imports.usage import ImportUsage
+from core.modality import Modality
 from core.periods import Period
 from core.runtime import services
 from ui import charts
@@ -47,11 +48,11 @@ def _chart(title: str, chart: alt.Chart | alt.HConcatChart, table: pd.DataFrame,
 def _kpis(report: Report) -> None:
     kpis = report.kpis
     first, second = st.columns(4), st.columns(4)
-    first[0].metric("Generations", f"{kpis.generations:,}")
+    first[0].metric("Generations", f"{kpis.generations:,}", help=COUNTED)
     first[1].metric("Failures", f"{kpis.failures:,}")
     first[2].metric("Error rate", f"{kpis.error_rate:.1%}")
     first[3].metric("Cost", f"${kpis.cost_usd:,.4f}")
-    second[0].metric("Images", f"{kpis.images:,}")
+    second[0].metric("Images (incl. failed)", f"{kpis.by_modality[Modality.IMAGE]:,}")
     second[1].metric("Audio minutes", f"{kpis.audio_minutes:,.1f}")
     second[2].metric("Chat tokens in", f"{kpis.tokens_in:,}")
     second[3].metric("Chat tokens out", f"{kpis.tokens_out:,}")
@@ -94,11 +95,12 @@ def _generations(report: Report) -> None:
     models = charts.models_table(report)
     latency = charts.latency_table(report)
     errors = charts.errors_table(report)
+    rates = charts.error_rate_table(daily)
     _chart("Generations per day", charts.generations_per_day(daily), daily, "per-day")
     left, right = st.columns(2)
     with left:
         _chart("By provider and model", charts.by_model(models), models, "models")
-        _chart("Error rate per day", charts.error_rate_per_day(daily), daily, "error-rate")
+        _chart("Error rate per day", charts.error_rate_per_day(rates), rates, "error-rate")
         _chart("Chat tokens per day", charts.tokens_per_day(daily), daily, "tokens")
     with right:
         _chart(

@@ -108,6 +108,8 @@ class NumberedGenerationPage:
 @dataclass(frozen=True)
 class AdminGenerationItem:
     row: AdminGenerationRow
+    # What the generation was asked with, from its row: there even when record.json is gone.
+    params: dict[str, Any]
     content_type: str | None
     # record.json as stored; None when it is missing from storage.
     record: dict[str, Any] | None
@@ -234,6 +236,7 @@ class GenerationBrowser:
         )
         return AdminGenerationItem(
             _row(found),
+            dict((generation.meta or {}).get("params") or {}),
             generation.content_type,
             read_record(self._store, generation),
             media,

@@ -9,19 +9,17 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.analytics import Scope, daily_usage
+from core.analytics import Kpis, Scope, daily_usage, totals
 from core.anonymous import ANONYMOUS_USER_ID
 from core.auth.account import Account, Role
 from core.auth.sessions import RefreshSessions
 from core.errors import NotFound, PermissionDenied
-from core.modality import Modality
 from core.periods import Window
 from core.permissions import require_admin, require_current_admin
 from storage.db import lock_for_transaction, transaction
@@ -32,6 +30,12 @@ log = logging.getLogger(__name__)
 
 USAGE_DAYS = 30
 NO_SUCH_USER = "There is no such user."
+LAST_ADMIN_DEMOTED = (
+    "This is the last active administrator. Make someone else an administrator first."
+)
+SELF_DEMOTED = "You cannot remove your own administrator role. Ask another administrator to do it."
+LAST_ADMIN_DISABLED = "The last active administrator cannot be disabled."
+SELF_DISABLED = "You cannot disable your own account. Ask another administrator."
 
 
 @dataclass(frozen=True)
@@ -42,17 +46,14 @@ class AdminUserRow:
     is_active: bool
     created_at: datetime
     last_login_at: datetime | None
-    generation_count: int
-    last_generation_at: datetime | None
-
-
-@dataclass(frozen=True)
-class UsageSummary:
-    since: datetime
-    generations: int
-    by_modality: dict[Modality, int] = field(default_factory=dict)
-    failures: int = 0
-    cost_usd: Decimal = Decimal(0)
+    # Every row the account owns, ever: generations (failed included) and imported images.
+    # Leaving imports out would visit each row in the table (no index holds the provider next
+    # to the user), so the page names the column for what it counts instead.
+    item_count: int
+    last_item_at: datetime | None
+    # Why the actor who listed the accounts may not do this; None when they may.
+    cannot_demote: str | None
+    cannot_disable: str | None
 
 
 class UserManagement:
@@ -75,7 +76,7 @@ class UserManagement:
         return {user_id: email for user_id, email in rows}
 
     def users(self, actor: Account, *, email: str = "", limit: int = 500) -> list[AdminUserRow]:
-        """Accounts by email, with how much each has generated."""
+        """Accounts by email, with how much each has generated and what the actor may not do."""
         require_admin(actor)
         count = (
             select(func.count())
@@ -101,6 +102,7 @@ class UserManagement:
             query = query.where(contains_text(User.email, needle))
         with self._sessions() as db:
             rows = db.execute(query).all()
+            admins = _active_admins(db)
         return [
             AdminUserRow(
                 id=user.id,
@@ -109,10 +111,12 @@ class UserManagement:
                 is_active=user.is_active,
                 created_at=user.created_at,
                 last_login_at=user.last_login_at,
-                generation_count=int(generations or 0),
-                last_generation_at=_aware(latest),
+                item_count=int(items or 0),
+                last_item_at=_aware(latest),
+                cannot_demote=_demotion_refusal(actor, user, admins),
+                cannot_disable=_disabling_refusal(actor, user, admins),
             )
-            for user, generations, latest in rows
+            for user, items, latest in rows
         ]
 
     def set_role(self, actor: Account, user_id: uuid.UUID, role: Role) -> None:
@@ -121,17 +125,10 @@ class UserManagement:
             user = self._target(db, actor, user_id)
             if user.role == role.value:
                 return
-            if role is not Role.ADMIN:
-                if user.is_active and _active_admins(db) <= 1:
-                    raise PermissionDenied(
-                        "This is the last active administrator. Make someone else an "
-                        "administrator first."
-                    )
-                if user.id == actor.id:
-                    raise PermissionDenied(
-                        "You cannot remove your own administrator role. "
-                        "Ask another administrator to do it."
-                    )
+            if role is not Role.ADMIN and (
+                refusal := _demotion_refusal(actor, user, _active_admins(db))
+            ):
+                raise PermissionDenied(refusal)
             user.role = role.value
             user.updated_at = self._now()
         log.info(
@@ -145,12 +142,8 @@ class UserManagement:
         with transaction(self._sessions) as db:
             user = self._target(db, actor, user_id)
             if not active:
-                if user.role == Role.ADMIN and user.is_active and _active_admins(db) <= 1:
-                    raise PermissionDenied("The last active administrator cannot be disabled.")
-                if user.id == actor.id:
-                    raise PermissionDenied(
-                        "You cannot disable your own account. Ask another administrator."
-                    )
+                if refusal := _disabling_refusal(actor, user, _active_admins(db)):
+                    raise PermissionDenied(refusal)
                 # Same transaction: the account is never disabled with a session still live.
                 self._refresh.revoke_user(db, user.id, "account-disabled")
             user.is_active = active
@@ -160,25 +153,14 @@ class UserManagement:
             extra={"actor_id": str(actor.id), "user_id": str(user_id)},
         )
 
-    def usage(self, actor: Account, user_id: uuid.UUID, *, days: int = USAGE_DAYS) -> UsageSummary:
-        """A user's generations over the last `days` days: per modality, failures, cost."""
+    def usage(self, actor: Account, user_id: uuid.UUID, *, days: int = USAGE_DAYS) -> Kpis:
+        """A user's totals over the last `days` days, counted as the Analytics page counts."""
         require_admin(actor)
         since = self._now() - timedelta(days=days)
         with self._sessions() as db:
             if db.get(User, user_id) is None:
                 raise NotFound(NO_SUCH_USER)
-            # The Analytics page's own aggregate, so both pages always show the same numbers.
-            daily = daily_usage(db, Window(since, None), Scope.of(user_id))
-        by_modality = dict.fromkeys(Modality, 0)
-        for day in daily:
-            by_modality[Modality(day.modality)] += day.generations
-        return UsageSummary(
-            since,
-            sum(by_modality.values()),
-            by_modality,
-            sum(day.failures for day in daily),
-            sum((day.cost_usd for day in daily), Decimal(0)),
-        )
+            return totals(daily_usage(db, Window(since, None), Scope.of(user_id)))
 
     def _target(self, db: Session, actor: Account, user_id: uuid.UUID) -> User:
         # The actor's role is checked again inside the transaction: it may have just changed.
@@ -188,6 +170,26 @@ class UserManagement:
         if user is None:
             raise NotFound(NO_SUCH_USER)
         return user
+
+
+def _demotion_refusal(actor: Account, user: User, active_admins: int) -> str | None:
+    """Why `actor` may not take `user`'s administrator role away; None when they may."""
+    if user.role != Role.ADMIN:
+        return None
+    if user.is_active and active_admins <= 1:
+        return LAST_ADMIN_DEMOTED
+    if user.id == actor.id:
+        return SELF_DEMOTED
+    return None
+
+
+def _disabling_refusal(actor: Account, user: User, active_admins: int) -> str | None:
+    """Why `actor` may not disable `user`; None when they may."""
+    if user.role == Role.ADMIN and user.is_active and active_admins <= 1:
+        return LAST_ADMIN_DISABLED
+    if user.id == actor.id:
+        return SELF_DISABLED
+    return None
 
 
 def _active_admins(db: Session) -> int:

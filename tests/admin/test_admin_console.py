@@ -11,11 +11,20 @@ from typing import Any
 import pytest
 
 from core.admin.generations import GenerationFilter, SortOrder
+from core.admin.users import (
+    LAST_ADMIN_DEMOTED,
+    LAST_ADMIN_DISABLED,
+    SELF_DEMOTED,
+    SELF_DISABLED,
+)
+from core.analytics import Scope
 from core.auth.account import Account, Role
 from core.errors import AuthenticationFailed, InvalidInput, NotFound, PermissionDenied
 from core.generation.records import GenerationFailed, ProducedMedia
 from core.generation.status import Status
+from core.imports.library import IMPORT_PROVIDER
 from core.modality import Modality
+from core.periods import Period
 from core.services import Services
 from storage.db import transaction
 from storage.models import Generation
@@ -329,11 +338,11 @@ def test_users_list_and_usage_summary(
 
     users = {row.email: row for row in services.admin.users(admin)}
     assert list(users) == ["ada@example.com", "bob@example.com", "root@example.com"]
-    assert users["ada@example.com"].generation_count == 4
-    assert users["ada@example.com"].last_generation_at == now - timedelta(hours=1)
+    assert users["ada@example.com"].item_count == 4
+    assert users["ada@example.com"].last_item_at == now - timedelta(hours=1)
     assert users["ada@example.com"].last_login_at == now
-    assert users["bob@example.com"].generation_count == 0
-    assert users["bob@example.com"].last_generation_at is None
+    assert users["bob@example.com"].item_count == 0
+    assert users["bob@example.com"].last_item_at is None
     assert users["root@example.com"].role is Role.ADMIN
     assert [row.email for row in services.admin.users(admin, email="BOB")] == ["bob@example.com"]
     assert list(services.admin.user_emails(admin).values()) == list(users)
@@ -346,3 +355,56 @@ def test_users_list_and_usage_summary(
     assert services.admin.usage(admin, bob.id).generations == 0
     with pytest.raises(NotFound):
         services.admin.usage(admin, uuid.uuid4())
+
+
+def test_usage_counts_what_analytics_counts(
+    services: Services, admin: Account, ada: Account, clock: FakeClock
+) -> None:
+    now = clock()
+    for status in ["completed", "completed", "failed"]:
+        _add(services, ada.id, now - timedelta(hours=1), status=status, cost=Decimal("0.1"))
+    _add(services, ada.id, now - timedelta(hours=2), modality=Modality.SPEECH, status="failed")
+    # An imported image is in the library, but it is not a generation.
+    _add(services, ada.id, now - timedelta(hours=3), provider=IMPORT_PROVIDER, model="import")
+
+    usage = services.admin.usage(admin, ada.id)
+
+    analytics = services.analytics.report(admin, Period.MONTH, scope=Scope.of(ada.id))
+    assert usage == analytics.kpis
+    assert (usage.generations, usage.failures, usage.cost_usd) == (4, 2, Decimal("0.3"))
+    # Failed images are image generations too, as on the Analytics page.
+    assert usage.by_modality == {Modality.IMAGE: 3, Modality.SPEECH: 1, Modality.CHAT: 0}
+    # The list's own figure says that it counts the import too.
+    listed = {row.email: row for row in services.admin.users(admin)}
+    assert listed["ada@example.com"].item_count == 5
+
+
+def test_the_list_says_which_changes_would_be_refused_and_why(
+    services: Services, admin: Account, ada: Account
+) -> None:
+    def refusals(actor: Account) -> dict[str, tuple[str | None, str | None]]:
+        rows = services.admin.users(actor)
+        return {row.email: (row.cannot_demote, row.cannot_disable) for row in rows}
+
+    assert refusals(admin) == {
+        "ada@example.com": (None, None),
+        "root@example.com": (LAST_ADMIN_DEMOTED, LAST_ADMIN_DISABLED),
+    }
+    # Each reason is the one the change itself is refused with.
+    with pytest.raises(PermissionDenied) as demoting:
+        services.admin.set_role(admin, admin.id, Role.USER)
+    with pytest.raises(PermissionDenied) as disabling:
+        services.admin.set_active(admin, admin.id, False)
+    assert (str(demoting.value), str(disabling.value)) == (LAST_ADMIN_DEMOTED, LAST_ADMIN_DISABLED)
+
+    services.admin.set_role(admin, ada.id, Role.ADMIN)
+    ada_admin = services.auth.authenticate(_token(services, "ada@example.com")).account
+
+    assert refusals(admin) == {
+        "ada@example.com": (None, None),
+        "root@example.com": (SELF_DEMOTED, SELF_DISABLED),
+    }
+    assert refusals(ada_admin) == {
+        "ada@example.com": (SELF_DEMOTED, SELF_DISABLED),
+        "root@example.com": (None, None),
+    }

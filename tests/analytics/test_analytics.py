@@ -8,14 +8,17 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
 from core.analytics import DailyUsage, ErrorReason, ModelUsage, ProviderLatency, Scope
 from core.auth.account import Account
 from core.errors import InvalidInput, PermissionDenied
+from core.generation.speech import SpeechOrder
+from core.modality import Modality
 from core.periods import Period, Window, period_window
 from core.services import Services
 from storage.db import transaction
-from storage.models import Generation
+from storage.models import Generation, Job, UsageEvent
 from tests.support.clock import FakeClock
 
 PASSWORD = "correct horse 42"
@@ -80,7 +83,9 @@ def test_a_week_of_own_generations(services: Services, people: dict[str, Account
     report = services.analytics.report(people["ada"], Period.WEEK)
 
     kpis = report.kpis
-    assert (kpis.generations, kpis.failures, kpis.images) == (7, 1, 3)
+    assert (kpis.generations, kpis.failures) == (7, 1)
+    # The failed Pollinations image counts among the image generations, and as a failure.
+    assert kpis.by_modality == {Modality.IMAGE: 4, Modality.SPEECH: 2, Modality.CHAT: 1}
     assert kpis.error_rate == pytest.approx(1 / 7)
     assert kpis.audio_minutes == 2.0
     assert (kpis.tokens_in, kpis.tokens_out) == (100, 250)
@@ -196,3 +201,30 @@ def test_a_custom_period_needs_both_days_in_order() -> None:
         period_window(Period.CUSTOM, now, start=date(2026, 11, 2))
     assert period_window(Period.WEEK, now) == Window(now - timedelta(days=7), None)
     assert period_window(Period.ALL, now) == Window(None, None)
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "reason"),
+    [
+        ("... !!! ???", "en", "There is nothing to speak in this text, only symbols."),
+        ("🙂🙂 ?!", "es", "There is nothing to speak in this text, only symbols."),
+        ("   ", "en", "There is no text to speak."),
+        ("x" * 2001, "en", "the limit is 2,000"),
+        ("Hello.", "xx-nope", "does not speak"),
+    ],
+)
+def test_rejected_speech_input_is_not_a_failed_generation(
+    services: Services, text: str, language: str, reason: str
+) -> None:
+    """Input the user can fix is refused before a job, a row or a usage event exists, so no
+    page counts it as a failure, whichever check refuses it."""
+    ada = services.auth.register("ada@example.com", PASSWORD, ip=None)
+    order = SpeechOrder(text=text, language=language, slow=False, provider="offline")
+
+    with pytest.raises(InvalidInput, match=reason):
+        services.jobs.submit_speech(ada.id, order)
+
+    with services.db() as db:
+        for table in (Job, Generation, UsageEvent):
+            assert db.scalar(select(func.count()).select_from(table)) == 0, table.__name__
+    assert services.analytics.report(ada, Period.ALL).is_empty

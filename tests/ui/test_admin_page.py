@@ -8,9 +8,12 @@ import pytest
 from sqlalchemy import update
 from streamlit.testing.v1 import AppTest
 
+from core.admin.users import LAST_ADMIN_DEMOTED, LAST_ADMIN_DISABLED
+from core.auth.account import Account
 from core.services import Services
 from storage.db import transaction
 from storage.models import Generation
+from tests.generation.conftest import image_spec, made_image
 from tests.ui.conftest import log_in
 from ui.text import escape_markdown
 
@@ -63,7 +66,7 @@ def test_an_admin_sees_both_tabs_with_generations_and_users(app: AppTest, people
     at = _open_tab(at, "Users")
     assert not at.exception and not at.error, [e.value for e in at.error]
     users = _table(at, 0)
-    assert [(u["Email"], u["Role"], u["Generations"]) for u in users] == [
+    assert [(u["Email"], u["Role"], u["Generations and imports (all time)"]) for u in users] == [
         ("ada@example.com", "user", 3),
         ("root@example.com", "admin", 1),
     ]
@@ -171,3 +174,91 @@ def test_a_generation_shows_someone_elses_prompt_as_written(
 
     shown = [m.value for m in at.markdown if "attacker" in m.value]
     assert shown == [f"**{escape_markdown(hostile)}**"]
+
+
+def _pick_user(at: AppTest, email: str) -> AppTest:
+    picker = at.selectbox(key="admin_user")
+    return picker.select_index(picker.options.index(email)).run()
+
+
+def test_the_sole_admin_is_not_offered_what_would_be_refused(app: AppTest, people: None) -> None:
+    at = _pick_user(_open_tab(_admin_page(app, "root@example.com"), "Users"), "root@example.com")
+
+    disable = next(b for b in at.button if b.label == "Disable root@example.com")
+    role = next(s for s in at.selectbox if s.label == "Role")
+    assert disable.disabled and disable.help == LAST_ADMIN_DISABLED
+    assert role.disabled and role.help == LAST_ADMIN_DEMOTED
+    captions = [c.value for c in at.caption]
+    assert LAST_ADMIN_DISABLED in captions and LAST_ADMIN_DEMOTED in captions
+
+    at = _pick_user(at, "ada@example.com")
+    assert not next(b for b in at.button if b.label == "Disable ada@example.com").disabled
+    assert not next(s for s in at.selectbox if s.label == "Role").disabled
+    assert not at.caption or LAST_ADMIN_DISABLED not in [c.value for c in at.caption]
+
+
+def _add_generations(services: Services, owner: Account, *rows: dict[str, object]) -> None:
+    now = datetime.now(UTC)
+    with transaction(services.db) as db:
+        for n, values in enumerate(rows):
+            row: dict[str, object] = {
+                "modality": "image", "provider": "sketch", "model": "sketch-v1",
+                "status": "completed", "prompt": f"prompt {n}", "s3_bucket": "unused",
+                "created_at": now - timedelta(hours=n + 1), "meta": {}, "latency_ms": 100,
+            } | values  # fmt: skip
+            db.add(Generation(user_id=owner.id, **row))
+
+
+def test_analytics_and_admin_count_a_users_generations_alike(
+    app: AppTest, app_services: Services
+) -> None:
+    app_services.auth.register("root@example.com", PASSWORD, ip=None)
+    ada = app_services.auth.register("ada@example.com", PASSWORD, ip=None)
+    failed = {"status": "failed", "error": "Pollinations did not answer in time."}
+    _add_generations(
+        app_services, ada,
+        {}, {}, {}, failed, failed,
+        {"modality": "speech", "provider": "offline", "model": "offline"},
+        {"modality": "chat", "provider": "openai", "model": "gpt-4o-mini", **failed},
+        # Imported images are in the library, but they are not generations on either page.
+        {"provider": "import", "model": "import"},
+    )  # fmt: skip
+    figures = ["Generations", "Images (incl. failed)", "Failures", "Cost"]
+
+    at = _admin_page(app, "root@example.com")
+    at.switch_page("../pages/analytics.py").run()
+    at.selectbox(key="analytics_scope").select("user").run()
+    at.selectbox(key="analytics_user").select("ada@example.com").run()
+    analytics = {m.label: m.value for m in at.metric}
+    at.switch_page("../pages/admin.py").run()
+    at = _pick_user(_open_tab(at, "Users"), "ada@example.com")
+    admin = {m.label: m.value for m in at.metric}
+
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    expected = {
+        "Generations": "7",
+        "Images (incl. failed)": "5",
+        "Failures": "3",
+        "Cost": "$0.0000",
+    }
+    assert {label: analytics.get(label) for label in figures} == expected
+    assert {label: admin.get(label) for label in figures} == expected
+    # The accounts list counts what each one owns, and says so.
+    users = {row["Email"]: row["Generations and imports (all time)"] for row in _table(at, 0)}
+    assert users["ada@example.com"] == 8
+
+
+def test_a_generation_shows_its_parameters_as_a_table(app: AppTest, app_services: Services) -> None:
+    root = app_services.auth.register("root@example.com", PASSWORD, ip=None)
+    app_services.pipeline.run(root.id, image_spec("a teal lighthouse"), made_image)
+    at = _admin_page(app, "root@example.com")
+
+    at.selectbox(key="admin_open_1").select_index(1).run()
+
+    assert not at.exception and not at.warning
+    (table,) = at.table
+    shown = dict(zip(table.value["Parameter"], table.value["Value"], strict=True))
+    assert shown == {"Prompt": "a teal lighthouse", "Size": "64x48", "Seed": "7"}
+    # The whole record is still there, folded away.
+    assert [e.label for e in at.expander] == ["record.json"]
+    assert at.expander[0].json[0].value
