@@ -48,6 +48,7 @@ def test_speak_english_and_spanish_offline_then_replay_from_the_gallery(
     _speak(studio, "Spanish (es)", "Hola desde el estudio.")
 
     studio.open("/gallery")
-    expect(page.get_by_text("Hola desde el estudio.")).to_be_visible()
-    expect(page.get_by_text("Hello from the studio.")).to_be_visible()
+    # Each card's button is named by its text (what a screen reader lists).
+    for text in ("Hola desde el estudio.", "Hello from the studio."):
+        expect(page.get_by_role("button", name=f"Open “{text}”")).to_be_visible()
     expect(page.locator("audio")).to_have_count(2)
