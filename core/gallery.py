@@ -1,7 +1,8 @@
-"""A user's own generations: listed from their history index, opened and deleted by id.
+"""A user's own generations: listed from their history index, searched, opened and deleted by id.
 
 Every lookup is scoped to the asking user: the listing reads only their index prefix, and
-opening or deleting goes through their own `generations` row. Someone else's id is "not found".
+searching, opening or deleting goes through their own `generations` rows. Someone else's id is
+"not found".
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import logging
 import uuid
 from collections import defaultdict
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -20,11 +21,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.errors import NotFound
 from core.generation.status import Status
-from core.history import HistoryIndex, IndexEntry
+from core.history import HistoryIndex, IndexEntry, thumbnail_key
 from core.modality import Modality
-from storage.db import transaction
+from storage.db import reading, transaction
+from storage.keyset import Cursor, Keyset
 from storage.models import Generation
 from storage.objects import ObjectMissing, ObjectStore
+from storage.text_search import contains_any_case
 
 log = logging.getLogger(__name__)
 
@@ -75,20 +78,64 @@ class Gallery:
         limit: int = 24,
         cursor: str | None = None,
     ) -> GalleryPage:
-        """Newest first. The cursor is the id of the last entry of the previous page."""
-        needle = text.strip().casefold()
+        """Newest first. The cursor is the id of the last entry of the previous page.
+
+        `text` is found in the prompt, whatever its letter case. The plain listing reads the
+        history index, whose first page costs a few small listings however long the history
+        is; a search or a choice of kinds is answered from the rows instead, since walking the
+        index for it reads every day file when little or nothing matches.
+        """
+        kinds = set(modalities or Modality)
+        needle = text.strip()
+        if not needle and kinds == set(Modality):
+            return self._listed(user_id, limit, cursor)
+        return self._searched(user_id, kinds, needle, limit, cursor)
+
+    def _listed(self, user_id: uuid.UUID, limit: int, cursor: str | None) -> GalleryPage:
         entries: list[IndexEntry] = []
         skipping = cursor is not None
-        for entry in self._history.entries(user_id, modalities or list(Modality)):
+        for entry in self._history.entries(user_id, list(Modality)):
             if skipping:
                 skipping = str(entry.id) != cursor
-                continue
-            if needle and needle not in entry.prompt.casefold():
                 continue
             if len(entries) == limit:
                 return GalleryPage(entries, str(entries[-1].id))
             entries.append(entry)
         return GalleryPage(entries, None)
+
+    def _searched(
+        self,
+        user_id: uuid.UUID,
+        kinds: set[Modality],
+        needle: str,
+        limit: int,
+        cursor: str | None,
+    ) -> GalleryPage:
+        """The user's completed rows that match, keyset-paged on (created_at, id). PostgreSQL
+        reads them from the index on (user_id, created_at, id), or, for a rarer text, from the
+        pg_trgm index on the prompt together with the user's rows."""
+        query = select(Generation).where(
+            Generation.user_id == user_id, Generation.status == Status.COMPLETED
+        )
+        if kinds != set(Modality):
+            query = query.where(Generation.modality.in_([kind.value for kind in kinds]))
+        with reading(self._sessions) as db:
+            after = None
+            if cursor is not None:
+                after = _position(db, user_id, cursor)
+                if after is None:
+                    # Like the listing: a position that is gone has nothing after it.
+                    return GalleryPage([], None)
+            if needle:
+                query = query.where(contains_any_case(db, Generation.prompt, needle))
+            keyset = Keyset(
+                Generation.created_at, Generation.id, newest_first=True, cursor=after, limit=limit
+            )
+            found = keyset.page(
+                list(db.scalars(keyset.query(query))), lambda row: (row.created_at, row.id)
+            )
+        entries = [_entry_of_row(row) for row in found.rows]
+        return GalleryPage(entries, str(entries[-1].id) if found.next_cursor else None)
 
     def open(
         self, user_id: uuid.UUID, generation_id: uuid.UUID, *, modality: Modality | None = None
@@ -174,6 +221,31 @@ class Gallery:
         return row
 
 
+def _position(db: Session, user_id: uuid.UUID, cursor: str) -> Cursor | None:
+    """Where the user's entry `cursor` (an id) sits in the newest-first order; None when no
+    such entry of theirs is there any more."""
+    try:
+        generation_id = uuid.UUID(cursor)
+    except ValueError:
+        return None
+    created_at = db.scalar(
+        select(Generation.created_at).where(
+            Generation.id == generation_id, Generation.user_id == user_id
+        )
+    )
+    return None if created_at is None else Cursor(created_at, generation_id)
+
+
+def _entry_of_row(row: Generation) -> IndexEntry:
+    """A completed generation's card from its row alone: reading each record.json for it
+    would cost a page of results more than the search itself."""
+    entry = entry_from_row(row, read_record_of_row(row))
+    if entry.modality is Modality.IMAGE and entry.thumbnail_key is None:
+        # Only an import's row names its preview; a generated image's sits beside it.
+        return replace(entry, thumbnail_key=thumbnail_key(entry.media_key))
+    return entry
+
+
 def _request_folder(row: Generation) -> str:
     return (row.record_key or "").rpartition("/")[0] + "/"
 
@@ -190,6 +262,12 @@ def _files_of(store: ObjectStore, row: Generation) -> list[str]:
     if own is not None:
         return own
     return [info.key for info in store.list_objects(row.s3_bucket, _request_folder(row))]
+
+
+def generation_files(store: ObjectStore, row: Generation) -> list[str]:
+    """Keys of every file a generation keeps (media, thumbnail, inputs, record.json), for a
+    caller that has checked the row (an owner's export, an account's deletion)."""
+    return _files_of(store, row)
 
 
 # Reading a generation's files once its row has been found (and checked by the caller: the

@@ -50,6 +50,12 @@ def request_prefix(generation_id: uuid.UUID, created_at: datetime) -> str:
     return f"requests/{created_at:%Y/%m/%d}/{generation_id}/"
 
 
+def thumbnail_key(media_key: str) -> str:
+    """Where a generated image's preview sits: beside the image, in the same folder."""
+    folder = media_key.rpartition("/")[0]
+    return f"{folder}/thumbnail.webp" if folder else "thumbnail.webp"
+
+
 def index_prefix(user_id: uuid.UUID, modality: Modality) -> str:
     # The owner becomes part of a key: only a real id, never text such as "../other".
     if not isinstance(user_id, uuid.UUID):
