@@ -1,9 +1,12 @@
-"""Gallery: your own generations, newest first; open one, replay it, reuse it, delete it."""
+"""Gallery: your own generations, newest first; open one, replay it, reuse it, delete it;
+export them as a ZIP."""
 
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import streamlit as st
 
+from core.export import TICKET_TTL_SECONDS, ExportSelection, exports_of
 from core.generation.records import Source
 from core.history import IndexEntry
 from core.modality import Modality
@@ -12,6 +15,7 @@ from ui.feedback import user_errors
 from ui.media import show_media, show_signed_url
 from ui.parameters import shorten, show_parameters
 from ui.router import go
+from ui.routes import EXPORT_PATH
 from ui.session import current_account
 from ui.text import escape_markdown
 
@@ -20,6 +24,7 @@ gallery = services().gallery
 PAGE_SIZE = 24
 LABELS = {Modality.IMAGE: "🎨 Images", Modality.SPEECH: "🔊 Speech", Modality.CHAT: "💬 Chat"}
 ORIGINS = {Source.API: " · via API", Source.IMPORT: " · Imported"}
+EVERYTHING, DATE_RANGE = "Everything", "A date range"
 
 st.title("🖼️ Gallery")
 
@@ -32,6 +37,10 @@ def _file(user_id: str, generation_id: str, key: str) -> bytes:
 
 def _open(entry_id: uuid.UUID) -> None:
     st.session_state["gallery_open"] = entry_id
+
+
+def _ask_export() -> None:
+    st.session_state["gallery_export"] = True
 
 
 @st.dialog("Generation", width="large")
@@ -77,6 +86,48 @@ def _details(generation_id: uuid.UUID) -> None:
                 st.rerun()
 
 
+@st.dialog("Export")
+def _export(selected: list[uuid.UUID], kinds: list[Modality]) -> None:
+    choices = [EVERYTHING, DATE_RANGE, *([f"The {len(selected)} selected"] if selected else [])]
+    # Ticked cards say what the user means; otherwise everything.
+    what = st.radio("What to export", choices, index=len(choices) - 1 if selected else 0)
+    by_ids = bool(selected) and what == choices[-1]
+    # What Show leaves out stays out of "everything" and a date range too.
+    shown = tuple(kinds) if set(kinds) != set(Modality) else ()
+    with user_errors():
+        if by_ids:
+            selection = ExportSelection(ids=tuple(selected))
+        elif what == DATE_RANGE:
+            today = datetime.now(UTC).date()
+            days = st.date_input(
+                "Days (UTC)", value=(today - timedelta(days=30), today), max_value=today
+            )
+            if not isinstance(days, tuple) or len(days) < 2:
+                st.info("Pick the last day too.")
+                return
+            selection = ExportSelection(first_day=days[0], last_day=days[1], modalities=shown)
+        else:
+            selection = ExportSelection(modalities=shown)
+        if shown and not by_ids:
+            st.caption(f"Only {', '.join(LABELS[kind] for kind in shown)}, as Show says.")
+        if not selected:
+            st.caption("Tick “Select” on cards to export only those.")
+        exports = exports_of(services())
+        count = exports.count(account.id, selection)
+        st.markdown(
+            f"**{count}** generation{'' if count == 1 else 's'} (failed attempts too, with their "
+            "reason): each one's files, and an `index.csv` of them all with their parameters."
+        )
+        st.link_button(
+            "Download ZIP",
+            f"{EXPORT_PATH}?ticket={exports.ticket(account.id, selection)}",
+            icon="⬇️",
+            type="primary",
+            disabled=count == 0,
+        )
+        st.caption(f"The link works for {TICKET_TTL_SECONDS // 60} minutes.")
+
+
 filters = st.columns([2, 3])
 # Toggles named by their kind: a multiselect's menu button is only ever called "Open".
 chosen = filters[0].pills(
@@ -91,7 +142,9 @@ query = (tuple(chosen), text)
 if st.session_state.get("gallery_query") != query:
     st.session_state["gallery_query"] = query
     st.session_state["gallery_pages"] = None
+st.button("Export", icon="📦", on_click=_ask_export)
 
+selected: list[uuid.UUID] = []
 with user_errors():
     if st.session_state.get("gallery_pages") is None:
         st.session_state["gallery_pages"] = [
@@ -128,6 +181,10 @@ with user_errors():
                 on_click=_open,
                 args=(entry.id,),
             )
+            if st.checkbox(
+                f"Select “{escape_markdown(shorten(entry.prompt, 40))}”", key=f"select-{entry.id}"
+            ):
+                selected.append(entry.id)
     if pages[-1].next_cursor and st.button("Load more"):
         pages.append(
             gallery.page(
@@ -143,3 +200,5 @@ with user_errors():
 if opened := st.session_state.get("gallery_open"):
     st.session_state.pop("gallery_open")
     _details(opened)
+elif st.session_state.pop("gallery_export", False):
+    _export(selected, chosen)

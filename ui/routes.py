@@ -1,7 +1,10 @@
-"""HTTP routes served next to Streamlit by `st.App`: the refresh cookie, health, metrics.
+"""HTTP routes served next to Streamlit by `st.App`: the refresh cookie, the Gallery's export
+download, health, metrics.
 
 A Streamlit script cannot set cookies, so the page hands the browser a one-time code and the
-browser posts it here (see `ui/cookie_bridge.py`).
+browser posts it here (see `ui/cookie_bridge.py`). Nor can it stream a download
+(`st.download_button` holds the whole file in memory), so the Gallery links to `/api/export`
+with a ticket instead.
 """
 
 from __future__ import annotations
@@ -12,17 +15,20 @@ from urllib.parse import urlsplit
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from core import metrics
-from core.errors import AuthenticationFailed
+from core.errors import AuthenticationFailed, PermissionDenied
+from core.export import MEDIA_TYPE, exports_of
 from core.health import check_health
 from core.runtime import services
 
 log = logging.getLogger(__name__)
 
 REFRESH_COOKIE = "atelier_refresh"
+# The Gallery's download: `?ticket=` from `Exports.ticket`.
+EXPORT_PATH = "/api/export"
 
 
 # The handoff code is a 43-character URL-safe token; nothing bigger is read.
@@ -104,6 +110,27 @@ async def clear_session_cookie(request: Request) -> Response:
     return response
 
 
+async def export_archive(request: Request) -> Response:
+    """The ZIP of the owner and selection the ticket names, streamed as it is written. The
+    ticket is the only credential: a browser following a link sends no access token."""
+    exports = await run_in_threadpool(lambda: exports_of(services()))
+    try:
+        allowed = await run_in_threadpool(exports.redeem, request.query_params.get("ticket", ""))
+    except AuthenticationFailed as error:
+        return PlainTextResponse(str(error), status_code=401)
+    except PermissionDenied as error:
+        return PlainTextResponse(str(error), status_code=403)
+    return StreamingResponse(
+        exports.archive(allowed.owner, allowed.selection),
+        media_type=MEDIA_TYPE,
+        headers={
+            "Content-Disposition": f'attachment; filename="{exports.file_name()}"',
+            # The link holds a ticket: nothing on the way keeps a copy of what it answered.
+            "Cache-Control": "no-store",
+        },
+    )
+
+
 async def healthz(_request: Request) -> Response:
     try:
         app = await run_in_threadpool(services)
@@ -122,6 +149,7 @@ async def prometheus_metrics(_request: Request) -> Response:
 ROUTES = [
     Route("/api/session", redeem_session_code, methods=["POST"]),
     Route("/api/logout", clear_session_cookie, methods=["POST"]),
+    Route(EXPORT_PATH, export_archive, methods=["GET"]),
     Route("/healthz", healthz, methods=["GET"]),
     Route("/metrics", prometheus_metrics, methods=["GET"]),
 ]

@@ -8,10 +8,11 @@ import os
 import secrets
 import tempfile
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -92,12 +93,7 @@ class AccessTokens:
                     "verify_iat": False,
                 },
             )
-            now = self._now()
-            expires_at = datetime.fromtimestamp(int(claims["exp"]), UTC)
-            if datetime.fromtimestamp(int(claims["iat"]), UTC) > now + _CLOCK_SKEW:
-                raise jwt.ImmatureSignatureError("issued in the future")
-            if expires_at <= now:
-                raise jwt.ExpiredSignatureError("expired")
+            expires_at = _checked_times(claims, self._now())
             return AccessClaims(
                 user_id=uuid.UUID(claims["sub"]),
                 family_id=uuid.UUID(claims["sid"]),
@@ -110,6 +106,88 @@ class AccessTokens:
         except (jwt.InvalidTokenError, ValueError) as error:
             log.warning("refused access token: %s", error)
             raise AuthenticationFailed("Your session is not valid. Please log in again.") from None
+
+
+@dataclass(frozen=True)
+class TicketClaims:
+    user_id: uuid.UUID
+    # What the ticket was issued with, besides who and until when.
+    claims: dict[str, Any]
+    expires_at: datetime
+
+
+class TicketExpired(AuthenticationFailed):
+    """Genuine but too old."""
+
+
+class Tickets:
+    """Short-lived signed tickets that let a plain link act for one user, for one purpose.
+
+    A browser follows a link (a download) without the access token, which only the server-side
+    session holds; the ticket goes in the link instead. Its `aud` names the purpose: a ticket is
+    only accepted for that purpose, and never as an access token (PyJWT refuses a token with an
+    `aud` when no audience is expected), nor an access token as a ticket (it has no `aud`).
+    """
+
+    def __init__(self, keys: SigningKeys, *, issuer: str, now: Callable[[], datetime]) -> None:
+        self._keys = keys
+        self._issuer = issuer
+        self._now = now
+
+    def issue(
+        self,
+        purpose: str,
+        user_id: uuid.UUID,
+        claims: Mapping[str, Any],
+        *,
+        ttl_seconds: int,
+    ) -> str:
+        issued_at = self._now()
+        document = {
+            **claims,
+            "iss": self._issuer,
+            "aud": purpose,
+            "sub": str(user_id),
+            "iat": issued_at,
+            "exp": issued_at + timedelta(seconds=ttl_seconds),
+            "jti": secrets.token_urlsafe(16),
+        }
+        return jwt.encode(document, self._keys.signing_key, algorithm=self._keys.algorithm)
+
+    def verify(self, purpose: str, ticket: str) -> TicketClaims:
+        try:
+            claims = jwt.decode(
+                ticket,
+                self._keys.verification_key,
+                algorithms=[self._keys.algorithm],
+                issuer=self._issuer,
+                audience=purpose,
+                options={
+                    "require": ["iss", "aud", "sub", "exp", "iat", "jti"],
+                    "verify_exp": False,
+                    "verify_iat": False,
+                },
+            )
+            expires_at = _checked_times(claims, self._now())
+            user_id = uuid.UUID(claims["sub"])
+        except jwt.ExpiredSignatureError:
+            raise TicketExpired("This link has expired.") from None
+        except (jwt.InvalidTokenError, ValueError) as error:
+            log.warning("refused ticket: %s", error)
+            raise AuthenticationFailed("This link is not valid.") from None
+        own = {"iss", "aud", "sub", "iat", "exp", "jti"}
+        return TicketClaims(user_id, {k: v for k, v in claims.items() if k not in own}, expires_at)
+
+
+def _checked_times(claims: dict[str, Any], now: datetime) -> datetime:
+    """The expiry, once `iat` and `exp` are checked against our own clock, the one that stamped
+    the token (PyJWT would check them against the system clock)."""
+    expires_at = datetime.fromtimestamp(int(claims["exp"]), UTC)
+    if datetime.fromtimestamp(int(claims["iat"]), UTC) > now + _CLOCK_SKEW:
+        raise jwt.ImmatureSignatureError("issued in the future")
+    if expires_at <= now:
+        raise jwt.ExpiredSignatureError("expired")
+    return expires_at
 
 
 def new_opaque_token() -> str:
