@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from core import metrics
+from core.account_deletion import AccountDeletion, DeletionBuckets
 from core.admin.console import AdminConsole
 from core.analytics import Analytics
 from core.anonymous import AnonymousGeneration
@@ -79,6 +80,7 @@ class Services:
     limits: GenerationLimits
     analytics: Analytics
     admin: AdminConsole
+    account_deletion: AccountDeletion
     anonymous: AnonymousGeneration
     # Image and speech generations as jobs; the queue to follow, cancel and wait for them.
     jobs: GenerationJobs
@@ -171,6 +173,8 @@ def start_services(settings: Settings, *, now: Callable[[], datetime] = utcnow) 
     services = build_services(settings, now=now)
     try:
         prepare_storage(services)
+        # Deletions a crash or an outage interrupted: the accounts are closed already.
+        services.account_deletion.finish_pending()
         start_job_pool(services)
     except BaseException:
         services.close()
@@ -336,6 +340,20 @@ def build_services(settings: Settings, *, now: Callable[[], datetime] = utcnow) 
             presign_ttl_seconds=settings.s3_presign_ttl_seconds,
             limiter=limiter,
             requests_per_minute=settings.limit_admin_requests_per_minute,
+            now=now,
+        ),
+        account_deletion=AccountDeletion(
+            db,
+            objects,
+            history,
+            buckets=DeletionBuckets(
+                modalities={modality: settings.bucket_for(modality) for modality in Modality},
+                imports=settings.s3_bucket_imports,
+            ),
+            hasher=hasher,
+            refresh=refresh,
+            limiter=limiter,
+            confirmations_per_minute=settings.login_limit_per_minute,
             now=now,
         ),
         anonymous=AnonymousGeneration(

@@ -266,7 +266,7 @@ def _users_tab() -> None:
     picked = st.selectbox(
         "Pick a user",
         list(by_id),
-        format_func=lambda v: by_id[v].email + ("" if by_id[v].is_active else " (disabled)"),
+        format_func=lambda v: _picker_label(by_id[v]),
         key="admin_user",
     )
     if picked is None:
@@ -290,8 +290,10 @@ def _users_tab() -> None:
             state.notice = f"{user.email} is now {role}."
             st.rerun()
     with access_column:
-        st.markdown("**Access**: " + ("active" if user.is_active else "disabled"))
-        if user.is_active:
+        st.markdown(f"**Access**: {_access(user)}")
+        if user.deleting:
+            st.caption("Only finishing the deletion is left: see Delete account below.")
+        elif user.is_active:
             # The email in the label says whose account, and a click on the label of a user
             # picked a moment ago cannot land on the previous one's button.
             st.button(
@@ -329,6 +331,52 @@ def _users_tab() -> None:
     by_modality[2].metric("Chat (incl. failed)", f"{usage.by_modality[Modality.CHAT]:,}")
 
     _limits_editor(user)
+    _deletion(user)
+
+
+def _access(user: AdminUserRow) -> str:
+    if user.deleting:
+        return "being deleted"
+    return "active" if user.is_active else "disabled"
+
+
+def _picker_label(user: AdminUserRow) -> str:
+    access = _access(user)
+    return user.email if access == "active" else f"{user.email} ({access})"
+
+
+def _deletion(user: AdminUserRow) -> None:
+    refusal = user.cannot_delete
+    with st.form(f"admin_delete_{user.id}"):
+        st.markdown("**Delete account**")
+        st.caption(
+            "Deletes the account and everything in it, for good: its generations with their "
+            "files and history, imports, conversations, jobs, avatar, sessions and API keys. "
+            "Its usage counts stay, without the account."
+        )
+        if refusal:
+            st.caption(refusal)
+        password = st.text_input(
+            "Your password, to confirm",
+            type="password",
+            autocomplete="current-password",
+            key=f"admin_delete_password_{user.id}",
+            disabled=refusal is not None,
+        )
+        verb = "Finish deleting" if user.deleting else "Delete"
+        if st.form_submit_button(
+            f"{verb} {user.email}",
+            icon="🗑️",
+            disabled=refusal is not None,
+            help=refusal,
+        ):
+            if not password:
+                st.error("Enter your password to confirm.", icon="✍️")
+                return
+            with st.spinner(f"Deleting {user.email}…"):
+                services().account_deletion.delete_by_admin(account, user.id, password)
+            _state().notice = f"{user.email} is deleted, with everything in it."
+            st.rerun()
 
 
 def _limits_editor(user: AdminUserRow) -> None:

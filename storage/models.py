@@ -79,6 +79,9 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when the account's deletion began: from then on nobody can sign in to it, and any
+    # later attempt (or the sweep at start) finishes what an interrupted one left.
+    deleting_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class AuthSession(Base):
@@ -111,7 +114,9 @@ class Generation(Base):
     __tablename__ = "generations"
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # NULL once its account is deleted: the row stays for Analytics with nothing of the user's
+    # (core/account_deletion.py blanks the words and the keys as it lets go of the owner).
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     modality: Mapped[str] = mapped_column(String(16))
     provider: Mapped[str] = mapped_column(String(64))
     model: Mapped[str] = mapped_column(String(128))
@@ -196,7 +201,8 @@ class UsageEvent(Base):
     __tablename__ = "usage_events"
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # NULL once the account is deleted: the event still counts, for nobody.
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     generation_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("generations.id", ondelete="SET NULL")
     )
@@ -265,7 +271,8 @@ class Job(Base):
     __tablename__ = "jobs"
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # NULL for a deleted account's imports, kept (their request emptied) for their counts.
+    owner_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(32))
     # The engine class whose workers may run it ("cpu", "gpu").
     queue: Mapped[str] = mapped_column(String(32))

@@ -52,6 +52,7 @@ _SPECS: dict[str, _PageSpec] = {
     "queue": _PageSpec("queue.py", "Queue", "⏳", "queue"),
     "import": _PageSpec("imports.py", "Import", "📥", "import"),
     "analytics": _PageSpec("analytics.py", "Analytics", "📊", "analytics"),
+    "account": _PageSpec("account.py", "Account", "👤", "account"),
     # Registered for everyone so a deep link gets a clear refusal, listed for admins only.
     "admin": _PageSpec("admin.py", "Admin", "🛡️", "admin"),
 }
@@ -59,7 +60,7 @@ _SECTIONS = {
     "": [_LOGIN, _HOME],
     "Create": ["image", "speech", "chat"],
     "Library": ["gallery", "import", "queue", "analytics"],
-    "Manage": ["admin"],
+    "Manage": ["account", "admin"],
 }
 
 

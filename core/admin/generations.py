@@ -247,7 +247,9 @@ class GenerationBrowser:
 def _conditions(
     filters: GenerationFilter, window: Window, postgres: bool
 ) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = []
+    # A deleted account's rows stay for Analytics, blanked: nobody's to browse (the join with
+    # users drops them from a page; the count must agree).
+    conditions: list[ColumnElement[bool]] = [Generation.user_id.is_not(None)]
     if filters.user_id is not None:
         conditions.append(Generation.user_id == filters.user_id)
     if filters.modality is not None:

@@ -1,4 +1,6 @@
 """Accounts for an administrator: the list, role and access changes, and each one's usage.
+Deleting one is `core.account_deletion`'s job; who may be deleted is decided here, with the
+other refusals.
 
 Changes take an advisory lock and check the actor again inside the transaction, so two
 administrators demoting each other at once cannot leave nobody in charge.
@@ -18,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.analytics import Kpis, Scope, daily_usage, totals
 from core.anonymous import ANONYMOUS_USER_ID
 from core.auth.account import Account, Role
-from core.auth.sessions import RefreshSessions
+from core.auth.sessions import ACCOUNT_BEING_DELETED, RefreshSessions
 from core.errors import NotFound, PermissionDenied
 from core.periods import Window
 from core.permissions import require_admin, require_current_admin
@@ -36,6 +38,11 @@ LAST_ADMIN_DEMOTED = (
 SELF_DEMOTED = "You cannot remove your own administrator role. Ask another administrator to do it."
 LAST_ADMIN_DISABLED = "The last active administrator cannot be disabled."
 SELF_DISABLED = "You cannot disable your own account. Ask another administrator."
+LAST_ADMIN_DELETED = (
+    "This is the last active administrator, so the account cannot be deleted. "
+    "Make someone else an administrator first."
+)
+SELF_DELETED = "Delete your own account on the Account page."
 
 
 @dataclass(frozen=True)
@@ -51,9 +58,12 @@ class AdminUserRow:
     # to the user), so the page names the column for what it counts instead.
     item_count: int
     last_item_at: datetime | None
+    # Its deletion began and did not finish: only deleting it again is left to do.
+    deleting: bool
     # Why the actor who listed the accounts may not do this; None when they may.
     cannot_demote: str | None
     cannot_disable: str | None
+    cannot_delete: str | None
 
 
 class UserManagement:
@@ -102,7 +112,7 @@ class UserManagement:
             query = query.where(contains_text(User.email, needle))
         with self._sessions() as db:
             rows = db.execute(query).all()
-            admins = _active_admins(db)
+            admins = active_admins(db)
         return [
             AdminUserRow(
                 id=user.id,
@@ -113,8 +123,10 @@ class UserManagement:
                 last_login_at=user.last_login_at,
                 item_count=int(items or 0),
                 last_item_at=_aware(latest),
+                deleting=user.deleting_since is not None,
                 cannot_demote=_demotion_refusal(actor, user, admins),
                 cannot_disable=_disabling_refusal(actor, user, admins),
+                cannot_delete=admin_deletion_refusal(actor, user, admins),
             )
             for user, items, latest in rows
         ]
@@ -126,7 +138,7 @@ class UserManagement:
             if user.role == role.value:
                 return
             if role is not Role.ADMIN and (
-                refusal := _demotion_refusal(actor, user, _active_admins(db))
+                refusal := _demotion_refusal(actor, user, active_admins(db))
             ):
                 raise PermissionDenied(refusal)
             user.role = role.value
@@ -142,7 +154,7 @@ class UserManagement:
         with transaction(self._sessions) as db:
             user = self._target(db, actor, user_id)
             if not active:
-                if refusal := _disabling_refusal(actor, user, _active_admins(db)):
+                if refusal := _disabling_refusal(actor, user, active_admins(db)):
                     raise PermissionDenied(refusal)
                 # Same transaction: the account is never disabled with a session still live.
                 self._refresh.revoke_user(db, user.id, "account-disabled")
@@ -169,6 +181,9 @@ class UserManagement:
         user = db.get(User, user_id, with_for_update=True)
         if user is None:
             raise NotFound(NO_SUCH_USER)
+        # Enabling it again, or any other change, would undo the refusals deleting relies on.
+        if user.deleting_since is not None:
+            raise PermissionDenied(ACCOUNT_BEING_DELETED)
         return user
 
 
@@ -192,7 +207,24 @@ def _disabling_refusal(actor: Account, user: User, active_admins: int) -> str | 
     return None
 
 
-def _active_admins(db: Session) -> int:
+def deletion_refusal(user: User, active_admins: int) -> str | None:
+    """Why nobody may delete `user` now (the owner included); None when the account may go."""
+    if user.role == Role.ADMIN and user.is_active and active_admins <= 1:
+        return LAST_ADMIN_DELETED
+    return None
+
+
+def admin_deletion_refusal(actor: Account, user: User, active_admins: int) -> str | None:
+    """Why `actor` may not delete `user` from the Admin page; None when they may."""
+    if refusal := deletion_refusal(user, active_admins):
+        return refusal
+    # An administrator's own account goes where everyone's does, and signs them out there.
+    if user.id == actor.id:
+        return SELF_DELETED
+    return None
+
+
+def active_admins(db: Session) -> int:
     return int(
         db.scalar(
             select(func.count())

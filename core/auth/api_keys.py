@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.auth.account import Account
+from core.auth.sessions import ACCOUNT_BEING_DELETED
 from core.auth.tokens import hash_opaque_token
 from core.errors import AuthenticationFailed, InvalidInput, NotFound
 from core.permissions import is_current_admin, require_admin
@@ -151,6 +152,9 @@ class ApiKeys:
             if found is None:
                 raise AuthenticationFailed(KEY_REFUSED)
             key, user = found
+            # Its keys were revoked when the deletion began; this says why.
+            if user.deleting_since is not None:
+                raise AuthenticationFailed(ACCOUNT_BEING_DELETED)
             if key.revoked_at is not None:
                 raise AuthenticationFailed(KEY_REFUSED)
             if not user.is_active:

@@ -16,7 +16,7 @@ from core.anonymous import ANONYMOUS_USER_ID
 from core.auth.account import Account, Role
 from core.auth.passwords import PasswordHasher, check_password_rules, normalize_email
 from core.auth.rate_limit import RateLimiter, enforce
-from core.auth.sessions import SESSION_ENDED, RefreshSessions
+from core.auth.sessions import ACCOUNT_BEING_DELETED, SESSION_ENDED, RefreshSessions
 from core.auth.tokens import AccessTokens
 from core.errors import AuthenticationFailed, InvalidInput
 from storage.db import lock_for_transaction, reading, transaction
@@ -128,6 +128,9 @@ class AuthService:
                 or user is None
             ):
                 raise AuthenticationFailed("Wrong email or password.")
+            # Told apart from "disabled": it is the owner's own doing, and nobody can undo it.
+            if user.deleting_since is not None:
+                raise AuthenticationFailed(ACCOUNT_BEING_DELETED)
             if not user.is_active:
                 raise AuthenticationFailed("This account is disabled. Contact an administrator.")
             user.last_login_at = self._now()

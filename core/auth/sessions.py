@@ -18,12 +18,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.auth.tokens import hash_opaque_token, new_opaque_token
 from core.errors import AuthenticationFailed
+from core.storable import storable_note
 from storage.db import transaction
 from storage.models import AuthSession, User
 
 log = logging.getLogger(__name__)
 
 SESSION_ENDED = "Your session has ended. Please log in again."
+ACCOUNT_BEING_DELETED = "This account is being deleted."
 
 
 @dataclass(frozen=True)
@@ -62,8 +64,9 @@ class RefreshSessions:
             handoff_expires_at=now + self._handoff_ttl,
             created_at=now,
             expires_at=now + self._ttl,
-            ip_address=ip,
-            user_agent=(user_agent or "")[:512] or None,
+            # Whatever a client's headers say, the login goes through: these are notes.
+            ip_address=storable_note(ip, 64),
+            user_agent=storable_note(user_agent, 512),
         )
         db.add(row)
         return row.family_id, code

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,6 +17,15 @@ from sqlalchemy.orm import Session
 from core.jobs.model import JobKind
 from core.periods import Window
 from storage.models import Job
+
+# What `import_usage` reads of a summary: all a deleted account's imports keep of theirs.
+COUNTED = ("downloaded", "duplicates", "bytes", "failed", "reasons", "domains")
+
+
+def counted(summary: dict[str, Any]) -> dict[str, Any]:
+    """The figures of a summary without what only its owner had use for (the documents a
+    retry would try again)."""
+    return {key: summary[key] for key in COUNTED if key in summary}
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,9 @@
 
 Several web replicas and workers share the table, so nothing here relies on a process lock: an
 update names the states (and the worker) it expects and checks how many rows it changed.
+
+A deleted account's import jobs stay without an owner, for their counts in Analytics
+(core/account_deletion.py): no reader here finds them, and nobody can act on them.
 """
 
 from __future__ import annotations
@@ -98,7 +101,7 @@ class JobStore:
         """The job; with its queue position while pending unless `placed` is False."""
         with reading(self._sessions) as db:
             row = db.get(JobRow, job_id)
-            if row is None:
+            if row is None or row.owner_id is None:
                 return None
             return self._with_position(db, _job(row)) if placed else _job(row)
 
@@ -121,6 +124,8 @@ class JobStore:
         query = select(JobRow).order_by(JobRow.created_at.desc(), JobRow.id.desc()).limit(limit)
         if owner_id is not None:
             query = query.where(JobRow.owner_id == owner_id)
+        else:
+            query = query.where(JobRow.owner_id.is_not(None))
         if states:
             query = query.where(JobRow.state.in_([s.value for s in states]))
         if kinds:
@@ -429,7 +434,8 @@ class JobStore:
         pending = [j for j in jobs if j.state is Status.PENDING]
         if not pending:
             return jobs
-        waiting: dict[tuple[str, uuid.UUID], list[tuple[datetime, uuid.UUID]]] = {}
+        # Keyed by owner as the column types it; no job without one is ever pending.
+        waiting: dict[tuple[str, uuid.UUID | None], list[tuple[datetime, uuid.UUID]]] = {}
         for owner, queue, created, job_id in db.execute(
             select(JobRow.owner_id, JobRow.queue, JobRow.created_at, JobRow.id).where(
                 JobRow.state == Status.PENDING.value,
@@ -463,6 +469,9 @@ def _held_by(job: Job, worker_id: str) -> tuple[Any, ...]:
 
 
 def _job(row: JobRow) -> Job:
+    if row.owner_id is None:
+        # Only a deleted account's imports have none, and every reader here leaves them out.
+        raise LookupError(f"job {row.id} belongs to a deleted account")
     return Job(
         id=row.id,
         owner_id=row.owner_id,

@@ -7,13 +7,17 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import update
 from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import Button, TextInput
 
-from core.admin.users import LAST_ADMIN_DEMOTED, LAST_ADMIN_DISABLED
+from core.account_deletion import NOT_CONFIRMED
+from core.admin.users import LAST_ADMIN_DELETED, LAST_ADMIN_DEMOTED, LAST_ADMIN_DISABLED
 from core.auth.account import Account
+from core.errors import AuthenticationFailed
 from core.services import Services
 from storage.db import transaction
 from storage.models import Generation
-from tests.generation.conftest import image_spec, made_image
+from tests.accounts.library import FailingDeletes
+from tests.generation.conftest import image_spec, made_image, png
 from tests.ui.conftest import log_in
 from ui.text import escape_markdown
 
@@ -262,3 +266,62 @@ def test_a_generation_shows_its_parameters_as_a_table(app: AppTest, app_services
     # The whole record is still there, folded away.
     assert [e.label for e in at.expander] == ["record.json"]
     assert at.expander[0].json[0].value
+
+
+def _delete_form(at: AppTest, email: str) -> tuple[TextInput, Button]:
+    password = next(t for t in at.text_input if t.label == "Your password, to confirm")
+    button = next(b for b in at.button if b.label == f"Delete {email}")
+    return password, button
+
+
+def test_an_admin_deletes_an_account_with_their_own_password(
+    app: AppTest, people: None, app_services: Services
+) -> None:
+    at = _pick_user(_open_tab(_admin_page(app, "root@example.com"), "Users"), "ada@example.com")
+    password, button = _delete_form(at, "ada@example.com")
+    password.input("wrong horse 42")
+    button.click()
+    at.run()
+    assert [e.value for e in at.error] == [NOT_CONFIRMED]
+
+    password, button = _delete_form(at, "ada@example.com")
+    password.input(PASSWORD)
+    button.click()
+    at.run()
+
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert [s.value for s in at.success] == ["ada@example.com is deleted, with everything in it."]
+    assert [u["Email"] for u in _table(at, 0)] == ["root@example.com"]
+    with pytest.raises(AuthenticationFailed, match="Wrong email or password"):
+        app_services.auth.login("ada@example.com", PASSWORD, ip=None)
+
+
+def test_the_last_admin_is_not_offered_deletion_and_an_interrupted_one_can_be_finished(
+    app: AppTest, people: None, app_services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ada = app_services.auth.login("ada@example.com", PASSWORD, ip=None).account
+    app_services.avatars.save(ada.id, png())
+    at = _pick_user(_open_tab(_admin_page(app, "root@example.com"), "Users"), "root@example.com")
+    password, button = _delete_form(at, "root@example.com")
+    assert button.disabled and button.help == LAST_ADMIN_DELETED and password.disabled
+    assert LAST_ADMIN_DELETED in [c.value for c in at.caption]
+
+    delete = app_services.objects.delete
+    monkeypatch.setattr(app_services.objects, "delete", FailingDeletes(delete, allowed=0))
+    at = _pick_user(at, "ada@example.com")
+    password, button = _delete_form(at, "ada@example.com")
+    password.input(PASSWORD)
+    button.click()
+    at.run()
+    assert [e.value for e in at.error] and "Delete it again to finish" in at.error[0].value
+
+    monkeypatch.setattr(app_services.objects, "delete", delete)
+    at = _pick_user(at.run(), "ada@example.com (being deleted)")
+    assert "**Access**: being deleted" in [m.value for m in at.markdown]
+    password = next(t for t in at.text_input if t.label == "Your password, to confirm")
+    password.input(PASSWORD)
+    next(b for b in at.button if b.label == "Finish deleting ada@example.com").click()
+    at.run()
+
+    assert [s.value for s in at.success] == ["ada@example.com is deleted, with everything in it."]
+    assert [u["Email"] for u in _table(at, 0)] == ["root@example.com"]
