@@ -32,7 +32,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from bench.stack import production_stack
-from core.export import CHUNK, Exports, ExportSelection, exports_of
+from core.export import CHUNK, Exports, ExportSelection
 from core.gallery import generation_files
 from core.generation.records import GenerationContext, GenerationSpec, ProducedMedia
 from core.limits import UNLIMITED, LimitOverrides
@@ -153,7 +153,7 @@ def main() -> None:
         _seed(services, owner, arguments.images, arguments.side)
         _seed(services, neighbour, arguments.images // 10, arguments.side)
         seeding = time.perf_counter() - started
-        exports = exports_of(services)
+        exports = services.exports
 
         members = _checked_members(exports, owner)
         floor = _store_floor(services, owner)

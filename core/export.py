@@ -22,7 +22,6 @@ import json
 import logging
 import posixpath
 import tempfile
-import threading
 import uuid
 import zipfile
 from collections import deque
@@ -30,23 +29,20 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.auth.tokens import TicketExpired, Tickets, load_signing_keys
+from core.auth.tokens import TicketExpired, Tickets
 from core.errors import AuthenticationFailed, InvalidInput, PermissionDenied
 from core.gallery import generation_files, read_record
 from core.modality import Modality
 from core.periods import Window, utc_days
 from storage.db import reading
 from storage.keyset import Cursor, Keyset
-from storage.models import Generation, User, utcnow
+from storage.models import Generation, User
 from storage.objects import ObjectMissing, ObjectStore
-
-if TYPE_CHECKING:
-    from core.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -454,20 +450,3 @@ def _cell(value: Any) -> str:
         return ""
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
     return "'" + text if text.startswith(_FORMULA_START) else text
-
-
-_built_lock = threading.Lock()
-_built: tuple[Services, Exports] | None = None
-
-
-def exports_of(app: Services) -> Exports:
-    """The exports of these services, built on first use: loading an RS256 signing key takes
-    ~60 ms, too long for every page run that shows an export link."""
-    global _built
-    with _built_lock:
-        if _built is None or _built[0] is not app:
-            tickets = Tickets(
-                load_signing_keys(app.settings), issuer=app.settings.jwt_issuer, now=utcnow
-            )
-            _built = (app, Exports(app.db, app.objects, tickets, now=utcnow))
-        return _built[1]

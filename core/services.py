@@ -23,9 +23,10 @@ from core.auth.passwords import PasswordHasher
 from core.auth.rate_limit import RateLimiter, RedisRateLimiter, SqlRateLimiter
 from core.auth.service import AuthLimits, AuthService
 from core.auth.sessions import RefreshSessions
-from core.auth.tokens import AccessTokens, load_signing_keys
+from core.auth.tokens import AccessTokens, Tickets, load_signing_keys
 from core.avatars import Avatars
 from core.config import Settings
+from core.export import Exports
 from core.gallery import Gallery
 from core.generation.chat import ChatPrices, ChatStudio
 from core.generation.image import ImageStudio
@@ -81,6 +82,7 @@ class Services:
     analytics: Analytics
     admin: AdminConsole
     account_deletion: AccountDeletion
+    exports: Exports
     anonymous: AnonymousGeneration
     # Image and speech generations as jobs; the queue to follow, cancel and wait for them.
     jobs: GenerationJobs
@@ -201,11 +203,13 @@ def build_services(settings: Settings, *, now: Callable[[], datetime] = utcnow) 
         reuse_leeway_seconds=settings.refresh_token_reuse_leeway_seconds,
         now=now,
     )
+    # Loaded once (an RS256 key takes ~60 ms): access tokens and export tickets share them.
+    signing_keys = load_signing_keys(settings)
     auth = AuthService(
         db,
         hasher=hasher,
         tokens=AccessTokens(
-            load_signing_keys(settings),
+            signing_keys,
             issuer=settings.jwt_issuer,
             ttl_seconds=settings.access_token_ttl_seconds,
             now=now,
@@ -355,6 +359,9 @@ def build_services(settings: Settings, *, now: Callable[[], datetime] = utcnow) 
             limiter=limiter,
             confirmations_per_minute=settings.login_limit_per_minute,
             now=now,
+        ),
+        exports=Exports(
+            db, objects, Tickets(signing_keys, issuer=settings.jwt_issuer, now=now), now=now
         ),
         anonymous=AnonymousGeneration(
             db,

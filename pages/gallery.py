@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import streamlit as st
 
-from core.export import TICKET_TTL_SECONDS, ExportSelection, exports_of
+from core.export import TICKET_TTL_SECONDS, ExportSelection
 from core.generation.records import Source
 from core.history import IndexEntry
 from core.modality import Modality
@@ -112,7 +112,7 @@ def _export(selected: list[uuid.UUID], kinds: list[Modality]) -> None:
             st.caption(f"Only {', '.join(LABELS[kind] for kind in shown)}, as Show says.")
         if not selected:
             st.caption("Tick “Select” on cards to export only those.")
-        exports = exports_of(services())
+        exports = services().exports
         count = exports.count(account.id, selection)
         st.markdown(
             f"**{count}** generation{'' if count == 1 else 's'} (failed attempts too, with their "

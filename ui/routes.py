@@ -20,7 +20,7 @@ from starlette.routing import Route
 
 from core import metrics
 from core.errors import AuthenticationFailed, PermissionDenied
-from core.export import MEDIA_TYPE, exports_of
+from core.export import MEDIA_TYPE
 from core.health import check_health
 from core.runtime import services
 
@@ -113,7 +113,7 @@ async def clear_session_cookie(request: Request) -> Response:
 async def export_archive(request: Request) -> Response:
     """The ZIP of the owner and selection the ticket names, streamed as it is written. The
     ticket is the only credential: a browser following a link sends no access token."""
-    exports = await run_in_threadpool(lambda: exports_of(services()))
+    exports = services().exports
     try:
         allowed = await run_in_threadpool(exports.redeem, request.query_params.get("ticket", ""))
     except AuthenticationFailed as error:

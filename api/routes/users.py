@@ -10,7 +10,7 @@ from fastapi.responses import StreamingResponse
 
 from api.deps import CurrentAccount, ServicesDep
 from api.schemas.accounts import ApiKeyName, ApiKeyOut, NewApiKeyOut, UserOut
-from core.export import MAX_IDS, MEDIA_TYPE, ExportSelection, exports_of
+from core.export import MAX_IDS, MEDIA_TYPE, ExportSelection
 
 router = APIRouter(prefix="/users/me", tags=["users"])
 
@@ -74,7 +74,7 @@ def export(
     selection = ExportSelection.parse(
         ids=ids or (), first_day=first_day, last_day=last_day, modalities=modality or ()
     )
-    exports = exports_of(app)
+    exports = app.exports
     return StreamingResponse(
         exports.archive(account.id, selection),
         media_type=MEDIA_TYPE,

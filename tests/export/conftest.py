@@ -11,7 +11,6 @@ from collections.abc import Iterable
 
 import pytest
 
-from core.auth.tokens import Tickets, load_signing_keys
 from core.errors import ProviderError
 from core.export import Exports
 from core.generation.records import (
@@ -23,7 +22,6 @@ from core.generation.records import (
 )
 from core.modality import Modality
 from core.services import Services
-from tests.support.clock import FakeClock
 from tests.ui.conftest import app_services
 
 # The page tests' services (tests/ui), for the Gallery's AppTest here.
@@ -37,11 +35,9 @@ _MEDIA = {
 
 
 @pytest.fixture
-def exports(services: Services, clock: FakeClock) -> Exports:
+def exports(services: Services) -> Exports:
     """The services' exports, on the test's clock (tickets expire when the test says)."""
-    settings = services.settings
-    tickets = Tickets(load_signing_keys(settings), issuer=settings.jwt_issuer, now=clock)
-    return Exports(services.db, services.objects, tickets, now=clock)
+    return services.exports
 
 
 def new_user(services: Services, name: str = "user") -> uuid.UUID:

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from streamlit.testing.v1 import AppTest
 
-from core.export import ExportSelection, ExportTicket, exports_of
+from core.export import ExportSelection, ExportTicket
 from core.generation.image import ImageOrder
 from core.modality import Modality
 from core.services import Services
@@ -32,7 +32,7 @@ def _export_link(at: AppTest, services: Services) -> ExportTicket:
     assert link.proto.label == "Download ZIP" and not link.proto.disabled
     url = urlsplit(link.proto.url)
     assert url.path == EXPORT_PATH
-    return exports_of(services).redeem(parse_qs(url.query)["ticket"][0])
+    return services.exports.redeem(parse_qs(url.query)["ticket"][0])
 
 
 def test_the_gallery_links_to_an_export_of_everything_or_of_the_selected(

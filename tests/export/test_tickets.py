@@ -21,12 +21,11 @@ from core.export import (
     TICKET_PURPOSE,
     Exports,
     ExportSelection,
-    exports_of,
 )
 from core.modality import Modality
 from core.services import Services
 from storage.db import transaction
-from storage.models import User, utcnow
+from storage.models import User
 from tests.export.conftest import PASSWORD, folder, index_rows, make, new_user, unzip
 from tests.support.clock import FakeClock
 from ui.routes import EXPORT_PATH, ROUTES
@@ -125,7 +124,7 @@ def test_the_link_streams_its_owner_s_archive_and_only_theirs(
     hers = make(services, ada, "ada's garden", data=b"garden")
     his = make(services, bob, "bob's boat")
     # Bob's ticket, naming Ada's generation as well as his own.
-    ticket = exports_of(services).ticket(bob, ExportSelection(ids=(hers.id, his.id)))
+    ticket = services.exports.ticket(bob, ExportSelection(ids=(hers.id, his.id)))
 
     answer = browser.get(EXPORT_PATH, params={"ticket": ticket})
 
@@ -140,10 +139,12 @@ def test_the_link_streams_its_owner_s_archive_and_only_theirs(
     assert not [n for n in archive.namelist() if n.startswith(folder(hers))]
 
 
-def test_a_bad_link_answers_in_plain_words(services: Services, browser: TestClient) -> None:
+def test_a_bad_link_answers_in_plain_words(
+    services: Services, browser: TestClient, clock: FakeClock
+) -> None:
     owner = new_user(services)
-    exports = exports_of(services)
-    old = _tickets(services, lambda: utcnow() - timedelta(minutes=6)).issue(
+    exports = services.exports
+    old = _tickets(services, lambda: clock() - timedelta(minutes=6)).issue(
         TICKET_PURPOSE, owner, {"selection": SELECTION.to_claims()}, ttl_seconds=300
     )
     disabled = exports.ticket(owner, SELECTION)
