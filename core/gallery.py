@@ -23,6 +23,7 @@ from core.errors import NotFound
 from core.generation.status import Status
 from core.history import HistoryIndex, IndexEntry, thumbnail_key
 from core.modality import Modality
+from core.storable import is_storable_text
 from storage.db import reading, transaction
 from storage.keyset import Cursor, Keyset
 from storage.models import Generation
@@ -87,6 +88,10 @@ class Gallery:
         """
         kinds = set(modalities or Modality)
         needle = text.strip()
+        if not is_storable_text(needle):
+            # No prompt holds such a character (the pipeline refuses them), and the database
+            # could not even be asked (NUL, a lone surrogate): nothing matches.
+            return GalleryPage([], None)
         if not needle and kinds == set(Modality):
             return self._listed(user_id, limit, cursor)
         return self._searched(user_id, kinds, needle, limit, cursor)

@@ -25,7 +25,7 @@ UNSTORABLE_TEXT = (
 def require_storable(value: Any, what: str = "input") -> None:
     """Raise `InvalidInput` if `value`, or anything inside it, cannot be stored as it is."""
     if isinstance(value, str):
-        if _UNSTORABLE.search(value):
+        if not is_storable_text(value):
             raise InvalidInput(UNSTORABLE_TEXT)
     elif isinstance(value, float):
         if not math.isfinite(value):
@@ -37,3 +37,22 @@ def require_storable(value: Any, what: str = "input") -> None:
     elif isinstance(value, Sequence) and not isinstance(value, bytes | bytearray):
         for item in value:
             require_storable(item, what)
+
+
+def is_storable_text(text: str) -> bool:
+    return _UNSTORABLE.search(text) is None
+
+
+def storable_note(text: str | None, max_chars: int) -> str | None:
+    """Text a client sent that is kept for the record only (its user agent, its address): the
+    characters no store takes are dropped rather than refused, and it is cut to `max_chars`;
+    None when nothing is left."""
+    return _UNSTORABLE.sub("", text or "")[:max_chars] or None
+
+
+def storable_text(text: str) -> str:
+    """Text that came from elsewhere (a model's answer) as every store can keep it. A UTF-16
+    surrogate pair split over two pieces of a stream is whole again; a lone surrogate, or a
+    NUL, becomes U+FFFD, the replacement character."""
+    whole = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return whole.replace("\x00", "\ufffd")

@@ -9,25 +9,44 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import ExceptionContext, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+
+from core.errors import StorageUnavailable
 
 log = logging.getLogger(__name__)
 
 _READ_ONLY = "atelier_read_only"
+DATABASE_UNAVAILABLE = "The database is not answering right now. Please try again shortly."
 
 
 def create_db_engine(url: str, *, pool_size: int = 10) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _create_sqlite_engine(url, parsed.database)
-    return create_engine(
+    engine = create_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
         pool_recycle=1800,
     )
+    event.listen(engine, "handle_error", _unavailable_database)
+    return engine
+
+
+def _unavailable_database(context: ExceptionContext) -> None:
+    """A server that cannot be reached, or that dropped the connection, is said in plain words
+    wherever it was met (a login, a limit check, a page), as the object store's outages are.
+
+    Other errors (a constraint, a bad statement) stay as they are. A failed pre-ping is the
+    pool's to handle: it connects afresh, and a failure to connect comes back here."""
+    if context.is_pre_ping or not isinstance(context.sqlalchemy_exception, OperationalError):
+        return
+    if context.connection is None or context.is_disconnect:
+        log.error("database unavailable", exc_info=context.sqlalchemy_exception)
+        raise StorageUnavailable(DATABASE_UNAVAILABLE) from context.sqlalchemy_exception
 
 
 def _create_sqlite_engine(url: str, database: str | None) -> Engine:

@@ -6,6 +6,7 @@ import bcrypt
 from email_validator import EmailNotValidError, validate_email
 
 from core.errors import InvalidInput
+from core.storable import require_storable
 
 # bcrypt only reads the first 72 bytes; longer passwords would be silently truncated.
 MAX_PASSWORD_BYTES = 72
@@ -30,7 +31,9 @@ class PasswordHasher:
         return bcrypt.hashpw(password.encode(), bcrypt.gensalt(self.rounds)).decode()
 
     def verify(self, password: str, password_hash: str | None) -> bool:
-        candidate = password.encode()[:MAX_PASSWORD_BYTES]
+        # A lone surrogate cannot be UTF-8: such a password was never accepted, so it simply
+        # does not match (its "surrogatepass" bytes are no valid UTF-8 text's).
+        candidate = password.encode("utf-8", "surrogatepass")[:MAX_PASSWORD_BYTES]
         if password_hash is None:
             bcrypt.checkpw(candidate, self._dummy_hash)
             return False
@@ -50,6 +53,7 @@ def normalize_email(email: str) -> str:
 
 
 def check_password_rules(password: str, *, email: str, min_length: int) -> None:
+    require_storable(password, "The password")
     if len(password) < min_length:
         raise InvalidInput(f"Use at least {min_length} characters for your password.")
     if len(password.encode()) > MAX_PASSWORD_BYTES:

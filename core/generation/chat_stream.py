@@ -10,6 +10,7 @@ from typing import Literal
 
 from core.errors import ProviderError
 from core.providers.chat.base import ChatDelta, ChatProvider, ChatRequest, StreamInterrupted
+from core.storable import storable_text
 
 Ending = Literal["complete", "stopped", "interrupted", "length"]
 
@@ -44,7 +45,7 @@ def stream_answer(
             if delta.text:
                 first_token = first_token or time.perf_counter()
                 parts.append(delta.text)
-                on_text(delta.text)
+                on_text(storable_text(delta.text))
             if delta.finish_reason is not None:
                 last = delta
     except StreamInterrupted as interruption:
@@ -54,7 +55,8 @@ def stream_answer(
         ended, notice = "stopped", "You stopped this answer."
     elif last.finish_reason == "length":
         ended, notice = "length", "The answer reached its length limit."
-    text = "".join(parts)
+    # A model may send anything: a NUL, half of a surrogate pair in each of two pieces.
+    text = storable_text("".join(parts))
     if not text:
         raise ProviderError(
             "The answer was stopped before it began."
