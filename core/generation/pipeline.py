@@ -34,6 +34,7 @@ from core.generation.records import (
     GenerationSpec,
     ProducedMedia,
     Progress,
+    Usage,
 )
 from core.generation.rows import (
     delete_generation_row,
@@ -42,7 +43,7 @@ from core.generation.rows import (
     mark_generation_failed,
 )
 from core.generation.status import Status
-from core.history import HistoryIndex, IndexEntry, request_prefix
+from core.history import HistoryIndex, IndexEntry, request_prefix, thumbnail_key
 from core.modality import Modality
 from core.storable import require_storable
 from storage.db import transaction
@@ -132,7 +133,7 @@ class GenerationPipeline:
         say("Saving to your history…")
         record = self._completed(record, produced, _elapsed_ms(started))
         self._store_files(record, spec, produced, write_input(), started)
-        self._index_and_count(record, spec, produced, started)
+        self._index_and_count(record, spec, started)
         _count(record, started)
         return record
 
@@ -177,23 +178,27 @@ class GenerationPipeline:
             input_key=prefix + "input.json",
             record_key=prefix + "record.json",
             meta={"source": spec.source.value},
+            language=spec.language,
+            voice=spec.voice,
+            conversation_id=spec.conversation_id,
         )
 
     def _completed(
         self, record: GenerationRecord, produced: ProducedMedia, latency_ms: int
     ) -> GenerationRecord:
-        prefix = _prefix(record)
+        media_key = _prefix(record) + produced.name
         return replace(
             record,
             status=Status.COMPLETED,
             model=produced.model or record.model,
-            media_key=prefix + produced.name,
-            thumbnail_key=_thumbnail_key(prefix, produced),
+            media_key=media_key,
+            thumbnail_key=None if produced.thumbnail is None else thumbnail_key(media_key),
             content_type=produced.content_type,
             completed_at=self._now(),
             latency_ms=latency_ms,
             size_bytes=len(produced.data),
             meta={**record.meta, **produced.meta},
+            usage=Usage.of(produced),
         )
 
     def _store_files(
@@ -234,17 +239,13 @@ class GenerationPipeline:
             self._fail(record, spec, None, _plain(error), started)
 
     def _index_and_count(
-        self,
-        record: GenerationRecord,
-        spec: GenerationSpec,
-        produced: ProducedMedia,
-        started: float,
+        self, record: GenerationRecord, spec: GenerationSpec, started: float
     ) -> None:
         """The media and record exist: now the index line and the row may point at them."""
         index_written = self._pool.submit(
             self._history.append, record.user_id, IndexEntry.of(record)
         )
-        row_written = self._pool.submit(self._insert_row, record, spec, produced)
+        row_written = self._pool.submit(self._insert_row, record)
         try:
             index_written.result()
         except Exception as error:
@@ -283,6 +284,7 @@ class GenerationPipeline:
             media_key=None,
             thumbnail_key=None,
             size_bytes=None,
+            usage=Usage(),
         )
         try:
             if input_written is not None:
@@ -294,7 +296,7 @@ class GenerationPipeline:
             if row_exists:
                 self._mark_row_failed(failed)
             else:
-                self._insert_row(failed, spec, None)
+                self._insert_row(failed)
         except Exception:
             log.exception(
                 "could not record failed generation", extra={"generation_id": str(record.id)}
@@ -321,11 +323,9 @@ class GenerationPipeline:
         body = json.dumps(document, ensure_ascii=False, indent=2).encode()
         return self._store.put(bucket, key, body, "application/json")
 
-    def _insert_row(
-        self, record: GenerationRecord, spec: GenerationSpec, produced: ProducedMedia | None
-    ) -> None:
+    def _insert_row(self, record: GenerationRecord) -> None:
         with transaction(self._sessions) as db:
-            insert_generation_row(db, record, spec, produced)
+            insert_generation_row(db, record)
 
     def _mark_row_failed(self, record: GenerationRecord) -> None:
         with transaction(self._sessions) as db:
@@ -372,13 +372,6 @@ def _plain(error: Exception) -> str:
     if isinstance(error, OperationalError):
         return DATABASE_DOWN
     return UNEXPECTED_FAILURE
-
-
-def _thumbnail_key(prefix: str, produced: ProducedMedia) -> str | None:
-    if produced.thumbnail is None:
-        return None
-    folder = produced.name.rpartition("/")[0]
-    return f"{prefix}{folder + '/' if folder else ''}thumbnail.webp"
 
 
 def _wait_all(*futures: Future[Any], quiet: bool = False) -> None:

@@ -197,7 +197,7 @@ class ImportLibrary:
             return
         try:
             with transaction(self._sessions) as db:
-                _insert_rows(db, images)
+                insert_rows(db, images)
         except IntegrityError:
             # Another attempt of the same job (it took over while this one still ran) may
             # have kept some of these images first, under the same ids and file names: those
@@ -313,7 +313,9 @@ def _collection_key(user_id: uuid.UUID, collection: str) -> str:
     return f"{user_id}/{key_segment(collection)}/collection.json"
 
 
-def _insert_rows(db: Session, images: Sequence[StoredImage]) -> None:
+def insert_rows(db: Session, images: Sequence[StoredImage]) -> None:
+    """The rows and usage events of kept images, in the caller's transaction: also how a
+    rebuild from the object store restores them (core/rebuild.py)."""
     rows = []
     events = []
     for image in images:

@@ -264,10 +264,10 @@ def test_a_row_that_cannot_be_written_fails_the_generation_and_takes_back_its_li
     pipeline = services.pipeline
     insert = pipeline._insert_row
 
-    def database_gone_for_completed(record: Any, spec: Any, produced: Any) -> None:
+    def database_gone_for_completed(record: Any) -> None:
         if record.status == "completed":
             raise OperationalError("INSERT", {}, Exception("server closed the connection"))
-        insert(record, spec, produced)
+        insert(record)
 
     monkeypatch.setattr(pipeline, "_insert_row", database_gone_for_completed)
 
