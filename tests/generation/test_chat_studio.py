@@ -222,13 +222,15 @@ def test_the_conversation_json_is_the_whole_thread(
 
 
 def test_a_reopened_conversation_knows_how_each_answer_was_made(
-    app: Services, me: uuid.UUID, fake_api: FakeOpenAI
+    app: Services, me: uuid.UUID, fake_api: FakeOpenAI, clock: FakeClock
 ) -> None:
     fake_api.enqueue(
         Reply(events=answer_events(["Hi!"], usage=(9, 2))),
         Reply(events=answer_events(["Twice."], usage=None)),
     )
     state, first, _ = _ask(app, me, app.chat.new_conversation(provider="openai"), "Hello")
+    # The conversation reopens from its newest exchange: a later one, as in life.
+    clock.advance(seconds=5)
     state, second, _ = _ask(app, me, state, "Again")
 
     reopened = app.chat.open(me, state.id or uuid.uuid4())
