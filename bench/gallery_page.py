@@ -19,24 +19,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
 from bench.seed_history import seed_history, vacuum_analyze
-from bench.stack import percentiles, production_stack
-from core.config import Settings
+from bench.stack import embedded_stack, percentiles, production_stack
 from core.history import IndexEntry, index_key
 from core.modality import Modality
-from core.services import Services, start_services
+from core.services import Services
 from storage.models import Generation, User
 
 PAGE = 24
@@ -72,7 +67,7 @@ def main() -> None:
     parser.add_argument("--embedded", action="store_true", help="SQLite + a local folder")
     arguments = parser.parse_args()
 
-    stack = _embedded_stack() if arguments.embedded else production_stack()
+    stack = embedded_stack() if arguments.embedded else production_stack()
     with stack as services:
         started = time.perf_counter()
         user_id, rows = _seed(services, arguments)
@@ -100,24 +95,6 @@ def main() -> None:
             indent=2,
         )
     )
-
-
-@contextmanager
-def _embedded_stack() -> Iterator[Services]:
-    with tempfile.TemporaryDirectory() as workdir:
-        settings = Settings(  # type: ignore[call-arg]
-            _env_file=None,
-            app_env="test",
-            data_dir=Path(workdir),
-            jwt_algorithm="HS256",
-            jwt_secret="bench-" + "x" * 40,
-            bcrypt_rounds=4,
-        )
-        services = start_services(settings)
-        try:
-            yield services
-        finally:
-            services.close()
 
 
 def _seed(services: Services, arguments: argparse.Namespace) -> tuple[uuid.UUID, list[Generation]]:

@@ -14,15 +14,32 @@ from core.services import Services, start_services
 from tests.support.postgres import temporary_database
 from tests.support.seaweedfs import start_seaweedfs
 
+# What every benchmark's app shares: test mode, a fixed HS256 secret, cheap bcrypt.
+_BENCH_SETTINGS: dict[str, Any] = {
+    "_env_file": None,
+    "app_env": "test",
+    "jwt_algorithm": "HS256",
+    "jwt_secret": "bench-" + "x" * 40,
+    "bcrypt_rounds": 4,
+}
+
+
+@contextmanager
+def _started(settings: Settings) -> Iterator[Services]:
+    services = start_services(settings)
+    try:
+        yield services
+    finally:
+        services.close()
+
 
 @contextmanager
 def production_stack(**overrides: Any) -> Iterator[Services]:
     with tempfile.TemporaryDirectory() as workdir, temporary_database() as database_url:
         seaweed = start_seaweedfs(Path(workdir) / "seaweedfs")
         prefix = f"bench-{uuid.uuid4().hex[:8]}"
-        settings = Settings(  # type: ignore[call-arg]
-            _env_file=None,
-            app_env="test",
+        settings = Settings(
+            **_BENCH_SETTINGS,
             data_dir=Path(workdir) / "data",
             database_url=database_url,
             s3_endpoint_url=seaweed.endpoint_url,
@@ -31,17 +48,22 @@ def production_stack(**overrides: Any) -> Iterator[Services]:
             s3_bucket_image=f"{prefix}-image",
             s3_bucket_speech=f"{prefix}-tts",
             s3_bucket_chat=f"{prefix}-chat",
-            jwt_algorithm="HS256",
-            jwt_secret="bench-" + "x" * 40,
-            bcrypt_rounds=4,
             **overrides,
         )
-        services = start_services(settings)
         try:
-            yield services
+            with _started(settings) as services:
+                yield services
         finally:
-            services.close()
             seaweed.stop()
+
+
+@contextmanager
+def embedded_stack(**overrides: Any) -> Iterator[Services]:
+    """The embedded defaults (SQLite and a local folder) in a temporary folder."""
+    with tempfile.TemporaryDirectory() as workdir:
+        settings = Settings(**_BENCH_SETTINGS, data_dir=Path(workdir), **overrides)
+        with _started(settings) as services:
+            yield services
 
 
 def percentiles(samples_ms: list[float]) -> dict[str, float]:

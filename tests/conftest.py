@@ -21,6 +21,7 @@ from storage.migrate import upgrade_to_head
 from storage.models import Base
 from tests.support.app_server import AppServer, stack_settings, start_app
 from tests.support.clock import FakeClock
+from tests.support.fake_openai import FakeOpenAI
 from tests.support.postgres import temporary_database
 from tests.support.seaweedfs import SeaweedFS, start_seaweedfs
 
@@ -130,3 +131,12 @@ def app_server(
         )
         yield server
         server.stop()
+
+
+@pytest.fixture
+def fake_api() -> Iterator[FakeOpenAI]:
+    """Chat answers from a local server speaking OpenAI's wire (`app_settings` points the app
+    at it): quick, and known in advance."""
+    server = FakeOpenAI().start()
+    yield server
+    server.stop()

@@ -345,10 +345,7 @@ def open_world(data_dir: Path) -> Iterator[World]:
             data_dir,
             # Short texts only: a longer one is refused rather than read for seconds.
             speech_max_characters=24,
-            chat_api_base_url=chat_api.base_url,
-            chat_api_key="test-key",
-            chat_api_models="gpt-4o-mini",
-            chat_api_retry_attempts=1,
+            **chat_api.app_settings,
         )
         services = start_services(settings, now=FakeClock())
         stack.callback(services.close)

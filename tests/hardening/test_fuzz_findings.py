@@ -23,21 +23,11 @@ PASSWORD = "correct horse 42"
 
 
 @pytest.fixture
-def chat_api() -> Iterator[FakeOpenAI]:
-    server = FakeOpenAI().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def app(
-    make_settings: Callable[..., object], chat_api: FakeOpenAI, clock: FakeClock
+    make_settings: Callable[..., object], fake_api: FakeOpenAI, clock: FakeClock
 ) -> Iterator[Services]:
     settings = make_settings(
-        chat_api_base_url=chat_api.base_url,
-        chat_api_key="test-key",
-        chat_api_models="gpt-4o-mini",
-        chat_api_retry_attempts=1,
+        **fake_api.app_settings,
     )
     built = start_services(settings, now=clock)  # type: ignore[arg-type]
     yield built
@@ -72,11 +62,11 @@ def test_a_login_goes_through_whatever_its_headers_say(app: Services) -> None:
 
 
 def test_a_model_answer_with_nul_or_halves_of_a_pair_is_kept_readable(
-    app: Services, chat_api: FakeOpenAI
+    app: Services, fake_api: FakeOpenAI
 ) -> None:
     user = app.auth.register("ada@example.com", PASSWORD, ip=None).id
     # A streamed emoji whose UTF-16 halves come in two pieces, a NUL, a lone half.
-    chat_api.enqueue(Reply(events=answer_events(["Hi \ud83d", "\ude00 there\x00", "\udfff"])))
+    fake_api.enqueue(Reply(events=answer_events(["Hi \ud83d", "\ude00 there\x00", "\udfff"])))
     shown: list[str] = []
 
     state, answer = app.chat.answer(

@@ -69,21 +69,11 @@ class History:
 
 
 @pytest.fixture
-def fake_api() -> Iterator[FakeOpenAI]:
-    server = FakeOpenAI().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def app(
     make_settings: Callable[..., Settings], fake_api: FakeOpenAI, clock: FakeClock
 ) -> Iterator[Services]:
     settings = make_settings(
-        chat_api_base_url=fake_api.base_url,
-        chat_api_key="test-key",
-        chat_api_models="gpt-4o-mini",
-        chat_api_retry_attempts=1,
+        **fake_api.app_settings,
         chat_api_price_input_per_million_tokens=Decimal("2.5"),
         chat_api_price_output_per_million_tokens=Decimal("10"),
     )

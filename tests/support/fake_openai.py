@@ -135,6 +135,16 @@ class FakeOpenAI:
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}/v1"
 
+    @property
+    def app_settings(self) -> dict[str, Any]:
+        """The settings that point the app's OpenAI-compatible chat provider here."""
+        return {
+            "chat_api_base_url": self.base_url,
+            "chat_api_key": "test-key",
+            "chat_api_models": MODEL,
+            "chat_api_retry_attempts": 1,
+        }
+
     def start(self) -> FakeOpenAI:
         self._thread.start()
         return self
