@@ -1,8 +1,8 @@
 """Rebuilding the database from the object store: N generations from SeaweedFS into PostgreSQL.
 
 The history is written with the real layout by `bench.seed_history` (rows loaded with COPY, then
-`--with-media`'s writer puts each of the N newest image and speech generations' media,
-input.json and record.json in SeaweedFS and appends its line to the owner's history index).
+`write_media` puts each of the N newest image and speech generations' media, input.json and
+record.json in SeaweedFS through its filer and appends the lines to the owners' history indexes).
 Then `generations` and `usage_events` are emptied and `core.rebuild` (what `python -m
 storage.rebuild` runs) brings them back: generations per second, and the time of each stage.
 A second run on the full database (which writes nothing: the scan alone) and a `--check` are
@@ -22,11 +22,12 @@ from typing import Any
 
 from sqlalchemy import text
 
-from bench.seed_history import seed_history, write_media
-from bench.stack import production_stack
+from bench.seed_history import FilerWriter, seed_history, write_media
+from bench.stack import production_stack_and_seaweedfs
 from core.modality import Modality
 from core.rebuild import Mode, StoreRebuild, Summary
 from core.services import Services
+from tests.support.seaweedfs import SeaweedFS
 
 # Every generation written is a settled one: the app is not writing while the bench runs.
 NO_GRACE = timedelta(0)
@@ -68,7 +69,9 @@ def timed(rebuild: StoreRebuild, mode: Mode) -> tuple[Summary, dict[str, float]]
     return summary, stages.result()
 
 
-def write_history(services: Services, generations: int, users: int, days: int) -> dict[str, Any]:
+def write_history(
+    services: Services, seaweed: SeaweedFS, generations: int, users: int, days: int
+) -> dict[str, Any]:
     engine, settings = services.engine, services.settings
     started = time.perf_counter()
     seed_history(
@@ -79,7 +82,11 @@ def write_history(services: Services, generations: int, users: int, days: int) -
         buckets={m.value: settings.bucket_for(m) for m in Modality},
     )
     seeded = time.perf_counter()
-    written = write_media(engine, settings, generations)
+    writer = FilerWriter(seaweed.filer_url)
+    try:
+        written = write_media(engine, settings, generations, put=writer.put)
+    finally:
+        writer.close()
     done = time.perf_counter()
     with engine.begin() as db:
         db.execute(text("TRUNCATE usage_events, generations, conversations RESTART IDENTITY"))
@@ -98,8 +105,10 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=90)
     arguments = parser.parse_args()
 
-    with production_stack() as services:
-        written = write_history(services, arguments.generations, arguments.users, arguments.days)
+    with production_stack_and_seaweedfs() as (services, seaweed):
+        written = write_history(
+            services, seaweed, arguments.generations, arguments.users, arguments.days
+        )
         rebuild = StoreRebuild.of(services)
         rebuilt, rebuild_stages = timed(rebuild, Mode.REBUILD)
         again, again_stages = timed(rebuild, Mode.REBUILD)

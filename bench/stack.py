@@ -12,7 +12,7 @@ from typing import Any
 from core.config import Settings
 from core.services import Services, start_services
 from tests.support.postgres import temporary_database
-from tests.support.seaweedfs import start_seaweedfs
+from tests.support.seaweedfs import SeaweedFS, start_seaweedfs
 
 # What every benchmark's app shares: test mode, a fixed HS256 secret, cheap bcrypt.
 _BENCH_SETTINGS: dict[str, Any] = {
@@ -35,6 +35,12 @@ def _started(settings: Settings) -> Iterator[Services]:
 
 @contextmanager
 def production_stack(**overrides: Any) -> Iterator[Services]:
+    with production_stack_and_seaweedfs(**overrides) as (services, _):
+        yield services
+
+
+@contextmanager
+def production_stack_and_seaweedfs(**overrides: Any) -> Iterator[tuple[Services, SeaweedFS]]:
     with tempfile.TemporaryDirectory() as workdir, temporary_database() as database_url:
         seaweed = start_seaweedfs(Path(workdir) / "seaweedfs")
         prefix = f"bench-{uuid.uuid4().hex[:8]}"
@@ -52,7 +58,7 @@ def production_stack(**overrides: Any) -> Iterator[Services]:
         )
         try:
             with _started(settings) as services:
-                yield services
+                yield services, seaweed
         finally:
             seaweed.stop()
 

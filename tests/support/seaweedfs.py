@@ -25,6 +25,9 @@ class SeaweedFS:
     endpoint_url: str
     access_key: str
     secret_key: str
+    # The filer's own HTTP API (`PUT /buckets/{bucket}/{key}`): the same objects as S3, without
+    # request signing, for benchmarks that write a large history before they measure.
+    filer_url: str
     process: subprocess.Popen[bytes]
     log_path: Path
 
@@ -107,7 +110,14 @@ def start_seaweedfs(workdir: Path) -> SeaweedFS:
         stdout=log_path.open("wb"),
         stderr=subprocess.STDOUT,
     )
-    server = SeaweedFS(f"http://127.0.0.1:{ports['s3']}", ACCESS_KEY, SECRET_KEY, process, log_path)
+    server = SeaweedFS(
+        f"http://127.0.0.1:{ports['s3']}",
+        ACCESS_KEY,
+        SECRET_KEY,
+        f"http://127.0.0.1:{ports['filer']}",
+        process,
+        log_path,
+    )
     deadline = time.monotonic() + 60
     while True:
         try:
