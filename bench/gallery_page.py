@@ -154,6 +154,9 @@ def _measure(
     needle = case.text.strip().casefold()
     matching = [r.id for r in rows if r.modality in kinds and needle in r.prompt.casefold()]
     expected = matching[(case.page - 1) * PAGE : case.page * PAGE]
+    if not expected:
+        # A small history has no such page, and "Load more" is not offered on the last one.
+        return {"matches": len(matching), "skipped": f"fewer than {case.page} pages of matches"}
     # The cursor "Load more" hands back after the pages before the timed one.
     cursor = None
     for _ in range(case.page - 1):
