@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -69,6 +69,37 @@ class Job:
             return True
         # An import that finished without some of its images can try those again.
         return self.state is Status.COMPLETED and bool((self.summary or {}).get("failed"))
+
+
+@dataclass(frozen=True)
+class JobEnd:
+    """A job as it ended, without what never changes after it was queued (what was asked, by
+    whom, where): enough for a waiter who has read the job once to have it as it ended."""
+
+    id: uuid.UUID
+    state: Status
+    progress: float
+    progress_message: str
+    attempts: int
+    cancel_requested: bool
+    error: str | None
+    generation_ids: tuple[uuid.UUID, ...]
+    started_at: datetime | None
+    finished_at: datetime | None
+    worker_id: str | None
+    heartbeat_at: datetime | None
+    summary: dict[str, Any] | None
+
+    @classmethod
+    def of(cls, job: Job) -> JobEnd:
+        return cls(**{field.name: getattr(job, field.name) for field in fields(cls)})
+
+    def on(self, job: Job) -> Job:
+        """`job` (read earlier) as it ended; no longer pending, so without a position."""
+        if job.id != self.id:
+            raise ValueError(f"the end of job {self.id} is not job {job.id}'s")
+        changed = {field.name: getattr(self, field.name) for field in fields(self)}
+        return replace(job, **changed, position=None)
 
 
 @dataclass(frozen=True)

@@ -119,15 +119,24 @@ class JobQueue:
         started = time.monotonic()
         deadline = started + timeout_seconds
         pause = _TOLD_POLL_SECONDS if self._told() else _QUICK_POLL_SECONDS
+        seen = self._finished.mark()
+        job = self._store.owned(owner_id, job_id, placed=False)
         while True:
-            seen = self._finished.mark()
-            job = self._store.owned(owner_id, job_id, placed=False)
             left = deadline - time.monotonic()
             if job.state in FINISHED or left <= 0:
                 return job
             self._finished.wait(seen, min(pause, left))
             if time.monotonic() - started > _QUICK_FOR_SECONDS:
                 pause = min(pause * _POLL_GROWTH, _LONGEST_POLL_SECONDS)
+            seen = self._finished.mark()
+            # Told how it ended (an end is final): the job read above, as it ended, is the
+            # same as reading it again.
+            end = self._finished.end_of(job_id)
+            job = (
+                end.on(job)
+                if end is not None
+                else self._store.owned(owner_id, job_id, placed=False)
+            )
 
     def outcome(
         self, owner_id: uuid.UUID | None, job_ids: Sequence[uuid.UUID], timeout_seconds: float

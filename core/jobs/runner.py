@@ -75,6 +75,7 @@ class JobRunner:
         self._handlers = handlers
         self.worker_id = worker_id
         self.queues = tuple(queues)
+        # Given the job as it ended: this process's waiters take it instead of reading it.
         self._on_finished = on_finished
         self._reports = ProgressReports(store, worker_id, settle_seconds=_PROGRESS_SETTLE_SECONDS)
 
@@ -138,7 +139,7 @@ class JobRunner:
     ) -> Status:
         job = control.job
         self._reports.ended(job)
-        if not self._store.finish(
+        ended = self._store.finish(
             job,
             self.worker_id,
             state,
@@ -146,12 +147,13 @@ class JobRunner:
             error=error,
             generation_ids=made,
             summary=control.summary,
-        ):
+        )
+        if ended is None:
             log.warning(
                 "job was taken over before it ended here",
                 extra={"job_id": str(job.id), "worker": self.worker_id},
             )
             return state
         log.info("job ended", extra={"job_id": str(job.id), "state": state.value})
-        self._on_finished(job)
+        self._on_finished(ended)
         return state

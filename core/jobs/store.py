@@ -10,18 +10,37 @@ A deleted account's import jobs stay without an owner, for their counts in Analy
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, text, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import (
+    CTE,
+    ColumnElement,
+    Text,
+    Update,
+    and_,
+    bindparam,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.orm import Session, aliased, sessionmaker
+from sqlalchemy.sql.dml import ReturningUpdate
 
 from core.errors import NotFound
 from core.generation.status import Status
 from core.jobs.model import ACTIVE, Job, JobKind, NewJob, QueueCounts, WorkerInfo
-from core.jobs.notices import notify_finished
+from core.jobs.notices import CHANNEL, NOTICE_LIMIT_BYTES, notify_finished
 from storage.db import reading, transaction
 from storage.models import Job as JobRow
 from storage.models import JobWorker
@@ -61,36 +80,88 @@ class JobStore:
         self._fairness = fairness
         self._stale_after = timedelta(seconds=stale_after_seconds)
         self._max_attempts = max_attempts
+        with sessions() as db:
+            self._postgres = db.get_bind().dialect.name == "postgresql"
+        # Built once (with bound parameters): building them took longer than running them.
+        self._claiming = _claiming(fairness.running_per_owner)
+        self._ending = _ending()
+        # On PostgreSQL one statement ends the job and tells the waiters how it ended, so they
+        # need not read it again; the notice goes out when the statement commits.
+        ended = self._ending.returning(*JobRow.__table__.columns).cte("ended")
+        self._ending_told = select(
+            aliased(JobRow, ended), func.pg_notify(CHANNEL, _end_notice(ended))
+        )
+
+    @contextmanager
+    def _alone(self, *, writes: bool) -> Iterator[Session]:
+        """A session for one statement, or for reads that need no snapshot in common. On
+        PostgreSQL it runs in autocommit: each statement is its own transaction (atomic, with
+        its own snapshot, as under READ COMMITTED anyway), without the round trips of a BEGIN
+        and a COMMIT or ROLLBACK around it. On SQLite, an ordinary transaction, or a read
+        that does not queue behind writers."""
+        if not self._postgres:
+            with (transaction if writes else reading)(self._sessions) as db:
+                yield db
+            return
+        with self._sessions() as db:
+            db.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+            yield db
 
     # --- owners ---
 
     def add(self, owner_id: uuid.UUID, jobs: Sequence[NewJob]) -> list[Job]:
         now = self._now()
-        rows = [
-            JobRow(
+        added = [
+            Job(
                 id=job.id,
                 owner_id=owner_id,
-                kind=job.kind.value,
+                kind=job.kind,
                 queue=job.queue,
                 request=job.request,
-                state=Status.PENDING.value,
+                state=Status.PENDING,
                 progress=0.0,
                 progress_message="Waiting for a worker…",
                 attempts=0,
                 cancel_requested=False,
-                generation_ids=[],
+                error=None,
+                generation_ids=(),
                 created_at=now,
+                started_at=None,
+                finished_at=None,
+                worker_id=None,
+                heartbeat_at=None,
             )
             for job in jobs
         ]
-        with transaction(self._sessions) as db:
-            db.add_all(rows)
-        return [_job(row) for row in rows]
+        # One multi-row INSERT, so a batch is queued all or none even in autocommit.
+        with self._alone(writes=True) as db:
+            db.execute(
+                insert(JobRow).values(
+                    [
+                        {
+                            "id": job.id,
+                            "owner_id": owner_id,
+                            "kind": job.kind.value,
+                            "queue": job.queue,
+                            "request": job.request,
+                            "state": job.state.value,
+                            "progress": job.progress,
+                            "progress_message": job.progress_message,
+                            "attempts": job.attempts,
+                            "cancel_requested": job.cancel_requested,
+                            "generation_ids": [],
+                            "created_at": now,
+                        }
+                        for job in added
+                    ]
+                )
+            )
+        return added
 
     def remove_pending(self, job_ids: Iterable[uuid.UUID]) -> None:
         """Take back queued jobs the broker refused to announce; any a worker already took
         (announced before the broker failed) stay and finish."""
-        with transaction(self._sessions) as db:
+        with self._alone(writes=True) as db:
             db.execute(
                 delete(JobRow).where(
                     JobRow.id.in_(list(job_ids)), JobRow.state == Status.PENDING.value
@@ -99,7 +170,7 @@ class JobStore:
 
     def get(self, job_id: uuid.UUID, *, placed: bool = True) -> Job | None:
         """The job; with its queue position while pending unless `placed` is False."""
-        with reading(self._sessions) as db:
+        with self._alone(writes=False) as db:
             row = db.get(JobRow, job_id)
             if row is None or row.owner_id is None:
                 return None
@@ -136,7 +207,7 @@ class JobStore:
 
     def in_flight(self, owner_id: uuid.UUID, kind: JobKind) -> int:
         """Jobs queued or running: admitted already, not counted in the usage events yet."""
-        with reading(self._sessions) as db:
+        with self._alone(writes=False) as db:
             return int(
                 db.scalar(
                     select(func.count()).where(
@@ -184,43 +255,26 @@ class JobStore:
         one indexed read answers without taking the claim lock."""
         if look_first and not self._any_waiting(queues):
             return None
+        now = self._now()
         with transaction(self._sessions) as db:
-            if db.get_bind().dialect.name == "postgresql":
+            # Its own statement: under READ COMMITTED the next one's snapshot then sees every
+            # claim committed before the lock was granted.
+            if self._postgres:
                 db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CLAIM_LOCK})
-            owner = self._fairest_owner(db, queues)
-            if owner is None:
-                return None
-            oldest_of_owner = (
-                select(JobRow.id)
-                .where(
-                    JobRow.owner_id == owner,
-                    JobRow.state == Status.PENDING.value,
-                    JobRow.queue.in_(queues),
-                )
-                .order_by(JobRow.created_at, JobRow.id)
-                .limit(1)
-                .scalar_subquery()
-            )
-            now = self._now()
             # One statement that picks and takes the job (the claim lock is held).
             row = db.scalars(
-                update(JobRow)
-                .where(JobRow.id == oldest_of_owner)
-                .values(
-                    state=Status.RUNNING.value,
-                    worker_id=worker_id,
-                    attempts=JobRow.attempts + 1,
-                    started_at=func.coalesce(JobRow.started_at, now),
-                    claimed_at=now,
-                    heartbeat_at=now,
-                    progress_message="Starting…",
-                )
-                .returning(JobRow)
-            ).one()
-            return _job(row)
+                self._claiming,
+                {
+                    "queues": list(queues),
+                    "worker": worker_id,
+                    "now": now,
+                    "served_since": now - _ROUND_ROBIN_MEMORY,
+                },
+            ).one_or_none()
+            return None if row is None else _job(row)
 
     def _any_waiting(self, queues: Sequence[str]) -> bool:
-        with reading(self._sessions) as db:
+        with self._alone(writes=False) as db:
             return (
                 db.scalar(
                     select(JobRow.id)
@@ -229,37 +283,6 @@ class JobStore:
                 )
                 is not None
             )
-
-    def _fairest_owner(self, db: Session, queues: Sequence[str]) -> uuid.UUID | None:
-        # One statement for every waiting owner: their oldest waiting job, how many they have
-        # running, and their latest claim (recent ones only: an index range per owner however
-        # long their history; an owner not served within the window counts as never served).
-        waiting_here = and_(JobRow.state == Status.PENDING.value, JobRow.queue.in_(queues))
-        running_now = JobRow.state == Status.RUNNING.value
-        served_lately = JobRow.claimed_at >= self._now() - _ROUND_ROBIN_MEMORY
-        owners = db.execute(
-            select(
-                JobRow.owner_id,
-                func.min(JobRow.created_at).filter(waiting_here),
-                func.count().filter(running_now),
-                func.max(JobRow.claimed_at).filter(served_lately),
-            )
-            .where(
-                JobRow.owner_id.in_(select(JobRow.owner_id).where(waiting_here).distinct()),
-                or_(waiting_here, running_now, served_lately),
-            )
-            .group_by(JobRow.owner_id)
-        ).all()
-        cap = self._fairness.running_per_owner
-        eligible = [
-            (running, served, oldest, owner)
-            for owner, oldest, running, served in owners
-            if oldest is not None and (not cap or running < cap)
-        ]
-        if not eligible:
-            return None
-        never = datetime.min.replace(tzinfo=UTC)
-        return min(eligible, key=lambda o: (o[0], o[1] or never, o[2], str(o[3])))[3]
 
     def report(
         self,
@@ -275,11 +298,11 @@ class JobStore:
         }
         if summary is not None:
             values["summary"] = summary
-        with transaction(self._sessions) as db:
+        with self._alone(writes=True) as db:
             db.execute(update(JobRow).where(*_held_by(job, worker_id)).values(**values))
 
     def cancel_requested(self, job_id: uuid.UUID) -> bool:
-        with reading(self._sessions) as db:
+        with self._alone(writes=False) as db:
             return bool(db.scalar(select(JobRow.cancel_requested).where(JobRow.id == job_id)))
 
     def finish(
@@ -292,25 +315,27 @@ class JobStore:
         error: str | None = None,
         generation_ids: Sequence[uuid.UUID] = (),
         summary: dict[str, Any] | None = None,
-    ) -> bool:
-        """End an attempt; False when the job was no longer this attempt's (it was re-queued
-        after its heartbeat went stale, and another worker owns it now)."""
-        values: dict[str, Any] = {
-            "state": state.value,
-            "finished_at": self._now(),
-            "error": error,
-            "progress_message": message[:200],
-            "generation_ids": [str(g) for g in generation_ids],
+    ) -> Job | None:
+        """End an attempt: the job as it ended, or None when it was no longer this attempt's
+        (it was re-queued after its heartbeat went stale, and another worker owns it now)."""
+        params = {
+            "job": job.id,
+            "worker": worker_id,
+            "attempt": job.attempts,
+            "ended_as": state.value,
+            "ended_at": self._now(),
+            "reason": error,
+            "message": message[:200],
+            "made": [str(g) for g in generation_ids],
+            "last_summary": summary,
+            "keep_summary": summary is None,
         }
-        if summary is not None:
-            values["summary"] = summary
-        if state is Status.COMPLETED:
-            values["progress"] = 1.0
-        with transaction(self._sessions) as db:
-            changed = db.execute(update(JobRow).where(*_held_by(job, worker_id)).values(**values))
-            if changed.rowcount:  # type: ignore[attr-defined]
-                notify_finished(db, job.id)
-            return bool(changed.rowcount)  # type: ignore[attr-defined]
+        with self._alone(writes=True) as db:
+            if not self._postgres:
+                row = db.scalars(self._ending.returning(JobRow), params).one_or_none()
+                return None if row is None else _job(row)
+            told = db.execute(self._ending_told, params).first()
+            return None if told is None else _job(told[0])
 
     def heartbeat(self, worker_id: str, queues: Sequence[str], engines: Sequence[str]) -> None:
         """Say this worker and its running jobs are alive."""
@@ -457,6 +482,102 @@ class JobStore:
                 ahead += min(len(line), rank) + (len(line) > rank and line[0][0] < oldest_mine)
             placed[job.id] = ahead
         return [replace(j, position=placed[j.id]) if j.id in placed else j for j in jobs]
+
+
+def _claiming(cap: int) -> ReturningUpdate[JobRow]:
+    """A claim (`claim`'s parameters), run under the claim lock: the fairest pending job's id
+    as a subquery of the UPDATE that takes it, `cap` jobs running per owner at most (0: any).
+
+    Every waiting owner's oldest waiting job, how many they have running, and their latest
+    claim (recent ones only: an index range per owner however long their history; an
+    owner not served within the window counts as never served) rank the owners; the
+    first under their cap gives its oldest job."""
+    waiting_here = and_(
+        JobRow.state == Status.PENDING.value,
+        JobRow.queue.in_(bindparam("queues", expanding=True)),
+    )
+    running_now = JobRow.state == Status.RUNNING.value
+    served_lately = JobRow.claimed_at >= bindparam("served_since", type_=JobRow.claimed_at.type)
+    running = func.count().filter(running_now)
+    owners = (
+        select(JobRow.owner_id)
+        .where(
+            JobRow.owner_id.in_(select(JobRow.owner_id).where(waiting_here).distinct()),
+            or_(waiting_here, running_now, served_lately),
+        )
+        .group_by(JobRow.owner_id)
+    )
+    if cap:
+        owners = owners.having(running < cap)
+    fairest_owner = (
+        owners.order_by(
+            running,
+            func.max(JobRow.claimed_at).filter(served_lately).nulls_first(),
+            func.min(JobRow.created_at).filter(waiting_here),
+            JobRow.owner_id,
+        )
+        .limit(1)
+        .scalar_subquery()
+    )
+    fairest_job = (
+        select(JobRow.id)
+        .where(JobRow.owner_id == fairest_owner, waiting_here)
+        .order_by(JobRow.created_at, JobRow.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    now = bindparam("now", type_=JobRow.claimed_at.type)
+    return (
+        update(JobRow)
+        .where(JobRow.id == fairest_job)
+        .values(
+            state=Status.RUNNING.value,
+            worker_id=bindparam("worker"),
+            attempts=JobRow.attempts + 1,
+            started_at=func.coalesce(JobRow.started_at, now),
+            claimed_at=now,
+            heartbeat_at=now,
+            progress_message="Starting…",
+        )
+        .returning(JobRow)
+    )
+
+
+def _ending() -> Update:
+    """An attempt's end (`finish`'s parameters): a compare-and-set naming the attempt. The
+    parameters are not named after columns: an UPDATE would also set the columns so named."""
+    return (
+        update(JobRow)
+        .where(
+            JobRow.id == bindparam("job"),
+            JobRow.state == Status.RUNNING.value,
+            JobRow.worker_id == bindparam("worker"),
+            JobRow.attempts == bindparam("attempt"),
+        )
+        .values(
+            state=bindparam("ended_as"),
+            finished_at=bindparam("ended_at", type_=JobRow.finished_at.type),
+            error=bindparam("reason", type_=JobRow.error.type),
+            progress_message=bindparam("message"),
+            generation_ids=bindparam("made", type_=JobRow.generation_ids.type),
+            summary=case(
+                (bindparam("keep_summary"), JobRow.summary),
+                else_=bindparam("last_summary", type_=JobRow.summary.type),
+            ),
+            progress=case(
+                (bindparam("ended_as") == Status.COMPLETED.value, 1.0), else_=JobRow.progress
+            ),
+        )
+    )
+
+
+def _end_notice(ended: CTE) -> ColumnElement[str]:
+    """The ended row as JSON without its request (the waiter has read that already), or just
+    its id if that is too long for a notice."""
+    whole = cast(func.to_jsonb(ended.table_valued()).op("-")(literal("request")), Text)
+    return case(
+        (func.octet_length(whole) <= NOTICE_LIMIT_BYTES, whole), else_=cast(ended.c.id, Text)
+    )
 
 
 def _held_by(job: Job, worker_id: str) -> tuple[Any, ...]:
