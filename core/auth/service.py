@@ -19,7 +19,7 @@ from core.auth.rate_limit import RateLimiter, enforce
 from core.auth.sessions import ACCOUNT_BEING_DELETED, SESSION_ENDED, RefreshSessions
 from core.auth.tokens import AccessTokens
 from core.errors import AuthenticationFailed, InvalidInput
-from storage.db import lock_for_transaction, reading, transaction
+from storage.db import lock_for_transaction, transaction
 from storage.models import User
 
 log = logging.getLogger(__name__)
@@ -178,11 +178,10 @@ class AuthService:
         self._refresh.revoke_by_token(refresh_token, "logout")
 
     def _live_account(self, family_id: uuid.UUID, user_id: uuid.UUID | None = None) -> Account:
-        with reading(self._sessions) as db:
-            user = self._refresh.live_user(db, family_id)
-            if user is None or not user.is_active or user_id not in (None, user.id):
-                raise AuthenticationFailed(SESSION_ENDED)
-            return Account.of(user)
+        user = self._refresh.live_account(family_id)
+        if user is None or not user.is_active or user_id not in (None, user.id):
+            raise AuthenticationFailed(SESSION_ENDED)
+        return Account(user.id, user.email, Role(user.role), user.is_active, user.created_at)
 
     def _issue(self, account: Account, family_id: uuid.UUID) -> str:
         return self._tokens.issue(user_id=account.id, family_id=family_id, role=account.role)

@@ -13,13 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.auth.tokens import hash_opaque_token, new_opaque_token
 from core.errors import AuthenticationFailed
 from core.storable import storable_note
-from storage.db import transaction
+from storage.db import reading_rows, transaction
 from storage.models import AuthSession, User
 
 log = logging.getLogger(__name__)
@@ -33,6 +33,31 @@ class ResumedSession:
     user_id: uuid.UUID
     family_id: uuid.UUID
     handoff_code: str
+
+
+@dataclass(frozen=True)
+class LiveAccount:
+    """The user columns an account is made of, read by the session check."""
+
+    id: uuid.UUID
+    email: str
+    role: str
+    is_active: bool
+    created_at: datetime
+
+
+# Built once: building the statement and its cache key cost more than running it.
+_LIVE_ACCOUNT = (
+    select(User.id, User.email, User.role, User.is_active, User.created_at)
+    .join(AuthSession, AuthSession.user_id == User.id)
+    .where(
+        AuthSession.family_id == bindparam("family_id"),
+        AuthSession.rotated_at.is_(None),
+        AuthSession.revoked_at.is_(None),
+        AuthSession.expires_at > bindparam("now"),
+    )
+    .limit(1)
+)
 
 
 class RefreshSessions:
@@ -155,20 +180,14 @@ class RefreshSessions:
             )
         return token
 
-    def live_user(self, db: Session, family_id: uuid.UUID) -> User | None:
+    def live_account(self, family_id: uuid.UUID) -> LiveAccount | None:
         """The family's user if its current token is neither revoked nor expired, in one query:
         every page run asks this."""
-        return db.scalar(
-            select(User)
-            .join(AuthSession, AuthSession.user_id == User.id)
-            .where(
-                AuthSession.family_id == family_id,
-                AuthSession.rotated_at.is_(None),
-                AuthSession.revoked_at.is_(None),
-                AuthSession.expires_at > self._now(),
-            )
-            .limit(1)
-        )
+        with reading_rows(self._sessions) as connection:
+            row = connection.execute(
+                _LIVE_ACCOUNT, {"family_id": family_id, "now": self._now()}
+            ).first()
+        return None if row is None else LiveAccount(*row)
 
     def revoke_family(self, family_id: uuid.UUID, reason: str) -> None:
         with transaction(self._sessions) as db:

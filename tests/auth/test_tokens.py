@@ -53,6 +53,17 @@ def test_an_expired_token_is_refused(keys: SigningKeys) -> None:
         _tokens(keys, clock).verify(token)
 
 
+def test_a_token_accepted_before_is_refused_once_it_expires(keys: SigningKeys) -> None:
+    # Each token's signature is checked once per process; its times on every call.
+    clock = FakeClock()
+    tokens = _tokens(keys, clock)
+    token = tokens.issue(user_id=uuid.uuid4(), family_id=uuid.uuid4(), role="user")
+    tokens.verify(token)
+    clock.advance(minutes=15, seconds=1)
+    with pytest.raises(AccessTokenExpired):
+        tokens.verify(token)
+
+
 def test_a_tampered_payload_is_refused(keys: SigningKeys) -> None:
     clock = FakeClock()
     token = _tokens(keys, clock).issue(user_id=uuid.uuid4(), family_id=uuid.uuid4(), role="user")
