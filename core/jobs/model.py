@@ -98,8 +98,11 @@ class JobEnd:
         """`job` (read earlier) as it ended; no longer pending, so without a position."""
         if job.id != self.id:
             raise ValueError(f"the end of job {self.id} is not job {job.id}'s")
-        changed = {field.name: getattr(self, field.name) for field in fields(self)}
-        return replace(job, **changed, position=None)
+        return replace(job, **self.values(), position=None)
+
+    def values(self) -> dict[str, Any]:
+        """The fields by name, not copied deeper (unlike `dataclasses.asdict`)."""
+        return {field.name: getattr(self, field.name) for field in fields(self)}
 
 
 @dataclass(frozen=True)

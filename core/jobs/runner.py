@@ -155,5 +155,5 @@ class JobRunner:
             )
             return state
         log.info("job ended", extra={"job_id": str(job.id), "state": state.value})
-        self._on_finished(ended)
+        self._on_finished(ended.on(job))
         return state

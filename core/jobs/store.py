@@ -39,7 +39,7 @@ from sqlalchemy.sql.dml import ReturningUpdate
 
 from core.errors import NotFound
 from core.generation.status import Status
-from core.jobs.model import ACTIVE, Job, JobKind, NewJob, QueueCounts, WorkerInfo
+from core.jobs.model import ACTIVE, Job, JobEnd, JobKind, NewJob, QueueCounts, WorkerInfo
 from core.jobs.notices import CHANNEL, NOTICE_LIMIT_BYTES, notify_finished
 from storage.db import reading, transaction
 from storage.models import Job as JobRow
@@ -315,9 +315,10 @@ class JobStore:
         error: str | None = None,
         generation_ids: Sequence[uuid.UUID] = (),
         summary: dict[str, Any] | None = None,
-    ) -> Job | None:
-        """End an attempt: the job as it ended, or None when it was no longer this attempt's
-        (it was re-queued after its heartbeat went stale, and another worker owns it now)."""
+    ) -> JobEnd | None:
+        """End an attempt: how the job ended, or None when it was no longer this attempt's
+        (it was re-queued after its heartbeat went stale, and another worker owns it now).
+        An end, not a whole job: a deleted account's import still ends, without an owner."""
         params = {
             "job": job.id,
             "worker": worker_id,
@@ -333,9 +334,10 @@ class JobStore:
         with self._alone(writes=True) as db:
             if not self._postgres:
                 row = db.scalars(self._ending.returning(JobRow), params).one_or_none()
-                return None if row is None else _job(row)
-            told = db.execute(self._ending_told, params).first()
-            return None if told is None else _job(told[0])
+            else:
+                told = db.execute(self._ending_told, params).first()
+                row = None if told is None else told[0]
+            return None if row is None else _end(row)
 
     def heartbeat(self, worker_id: str, queues: Sequence[str], engines: Sequence[str]) -> None:
         """Say this worker and its running jobs are alive."""
@@ -529,7 +531,9 @@ def _claiming(cap: int) -> ReturningUpdate[JobRow]:
     now = bindparam("now", type_=JobRow.claimed_at.type)
     return (
         update(JobRow)
-        .where(JobRow.id == fairest_job)
+        # The state again: a cancel committed while this waited for the row is seen by
+        # PostgreSQL's re-check of the WHERE clause, not by the subquery.
+        .where(JobRow.id == fairest_job, JobRow.state == Status.PENDING.value)
         .values(
             state=Status.RUNNING.value,
             worker_id=bindparam("worker"),
@@ -594,11 +598,18 @@ def _job(row: JobRow) -> Job:
         # Only a deleted account's imports have none, and every reader here leaves them out.
         raise LookupError(f"job {row.id} belongs to a deleted account")
     return Job(
-        id=row.id,
         owner_id=row.owner_id,
         kind=JobKind(row.kind),
         queue=row.queue,
         request=row.request,
+        created_at=row.created_at,
+        **_end(row).values(),
+    )
+
+
+def _end(row: JobRow) -> JobEnd:
+    return JobEnd(
+        id=row.id,
         state=Status(row.state),
         progress=row.progress,
         progress_message=row.progress_message,
@@ -606,7 +617,6 @@ def _job(row: JobRow) -> Job:
         cancel_requested=row.cancel_requested,
         error=row.error,
         generation_ids=tuple(uuid.UUID(g) for g in row.generation_ids or ()),
-        created_at=row.created_at,
         started_at=row.started_at,
         finished_at=row.finished_at,
         worker_id=row.worker_id,

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from core.generation.status import Status
-from core.jobs.model import Job, JobEnd, JobKind, NewJob
+from core.jobs.model import Job, JobKind, NewJob
 from core.jobs.notices import CHANNEL, read_notice
 from core.services import Services
 from tests.jobs.conftest import new_user
@@ -58,8 +58,8 @@ def test_the_notice_of_an_end_is_the_row_as_it_ended(
 
     assert ended is not None
     assert ended.generation_ids == (made,) and ended.finished_at == clock()
-    assert read_notice(_payload(notices)) == JobEnd.of(ended)
-    assert services.queue.store.get(job.id) == ended
+    assert read_notice(_payload(notices)) == ended
+    assert services.queue.store.get(job.id) == ended.on(job)
 
 
 def test_an_end_too_long_to_tell_is_announced_by_its_id(

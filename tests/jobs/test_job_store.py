@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy import select, update
+
 from core.generation.status import Status
 from core.jobs.model import Job, JobKind, NewJob
 from core.jobs.store import JobStore
 from core.services import Services
+from storage.models import Job as JobRow
 from tests.jobs.conftest import new_user
 from tests.support.clock import FakeClock
 
@@ -159,3 +162,24 @@ def test_a_stale_job_whose_owner_cancelled_ends_cancelled(
 
 def store_stale_seconds(services: Services) -> float:
     return services.settings.job_stale_after_seconds
+
+
+def test_an_import_whose_account_was_deleted_while_it_ran_still_ends(
+    services: Services, clock: FakeClock
+) -> None:
+    # Deleting an account lets go of its imports (owner NULL) even while one is running: its
+    # worker must still be able to end it, or it would stay running for ever.
+    store = services.queue.store
+    owner = new_user(services)
+    store.add(owner, [NewJob(JobKind.IMPORT, QUEUE, {}, uuid.uuid4())])
+    job = _claim(store)
+    with services.db() as db, db.begin():
+        db.execute(
+            update(JobRow).where(JobRow.id == job.id).values(owner_id=None, summary={"done": 1})
+        )
+
+    ended = store.finish(job, "w1", Status.CANCELLED, message="Cancelled.")
+
+    assert ended is not None and ended.state is Status.CANCELLED
+    with services.db() as db:
+        assert db.scalars(select(JobRow.state).where(JobRow.id == job.id)).one() == "cancelled"
