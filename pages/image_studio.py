@@ -1,16 +1,21 @@
 """Image Studio: describe an image, pick its size, seed, model and style, and keep the result."""
 
+import uuid
+from typing import Any
+
 import streamlit as st
 
+from core.errors import NotFound
 from core.generation.image import MAX_SEED, ImageOrder
+from core.generation.status import Status
 from core.jobs.generation_jobs import MAX_BATCH
-from core.jobs.model import JobKind
+from core.jobs.model import Job, JobKind
 from core.providers.image.checks import MAX_PROMPT_CHARS
 from core.providers.image.sizes import ALLOWED_SIZES, parse_size
 from core.providers.image.styles import STYLES
 from core.runtime import services
 from ui.feedback import user_errors
-from ui.jobs import job_cards
+from ui.jobs import job_card, job_cards, live_jobs
 from ui.session import current_account
 
 account = current_account()
@@ -21,6 +26,8 @@ CUSTOM = "Custom…"
 REFERENCES = {None: "None", "upload": "Upload an image", "avatar": "My avatar"}
 # "Use as reference" in the Gallery: one of the user's own images.
 FROM_GALLERY = "gallery"
+# The seed grid: this many seed variations, side by side.
+GRID = 4
 
 
 def _apply_prefill() -> None:
@@ -37,7 +44,67 @@ def _apply_prefill() -> None:
     st.session_state["image_seed"] = str(params.get("seed", ""))
     st.session_state["image_model"] = params.get("model")
     st.session_state["image_style"] = params.get("style")
-    st.info("Settings loaded from your gallery. Generate to make it again.", icon="♻️")
+    st.info(f"Settings loaded (seed {params.get('seed')}). Generate to make it again.", icon="♻️")
+
+
+def _not_ai_caption() -> str:
+    """What the sketch is, and the two ways to real AI images on this server."""
+    online = (
+        "pick **Pollinations** in Engine above (online: the server needs internet access)"
+        if "pollinations" in studio.providers
+        else "turn on **Pollinations** (online; `IMAGE_POLLINATIONS_ENABLED=true`)"
+    )
+    return (
+        "**The offline sketch is not AI**: it draws shapes from your prompt's words and the "
+        f"seed, without network. For AI images, {online}, or point `IMAGE_DIFFUSERS_MODEL_PATH` "
+        "at a local diffusers model folder (`pip install -r requirements-diffusers.txt`; a GPU "
+        "is recommended)."
+    )
+
+
+def _grid_jobs() -> list[Job]:
+    """The seed grid's jobs, as the queue has them now (one deleted meanwhile is left out)."""
+    jobs = []
+    for job_id in st.session_state.get("image_grid") or []:
+        try:
+            jobs.append(app.queue.get(account.id, uuid.UUID(job_id)))
+        except NotFound:
+            continue
+    return jobs
+
+
+def _settings_of(job: Job) -> dict[str, Any]:
+    """A grid job's settings in the shape the gallery's "Use these settings" hands over."""
+    request = job.request
+    return {
+        "provider": request["provider"],
+        "prompt": request["prompt"],
+        "size": f"{request['width']}x{request['height']}",
+        "seed": request["seed"],
+        "model": request["model"],
+        "style": request["style"],
+    }
+
+
+def _draw_grid(jobs: list[Job]) -> None:
+    st.subheader("Seed grid")
+    st.caption(
+        "One prompt, four seeds; all four are kept in your gallery. **Use seed** puts that "
+        "image's settings back in the form, to make it again larger or in another style."
+    )
+    for column, job in zip(st.columns(GRID), jobs, strict=False):
+        with column:
+            seed = job.request["seed"]
+            st.markdown(f"**Seed {seed}**")
+            job_card(account, job, show_result=True)
+            if job.state is Status.COMPLETED and st.button(
+                f"Use seed {seed}", key=f"use-seed-{job.id}", icon="♻️"
+            ):
+                st.session_state["image_prefill"] = _settings_of(job)
+                st.rerun()
+    if st.button("Close the grid", key="close_grid"):
+        st.session_state["image_grid"] = None
+        st.rerun()
 
 
 st.title("🎨 Image Studio")
@@ -55,9 +122,7 @@ with user_errors():
         )
     )
     if not provider.is_ai:
-        st.caption(
-            "The offline sketch draws without AI, from your prompt and seed. No network needed."
-        )
+        st.caption(_not_ai_caption())
     models = provider.models()
     if st.session_state.get("image_model") not in models:
         st.session_state["image_model"] = models[0]
@@ -147,7 +212,15 @@ vary = vary_column.checkbox(
     help="Seeds seed, seed + 1, … instead of one random seed each.",
 )
 
-if st.button("Generate", type="primary", icon="✨"):
+generate_column, grid_column = st.columns(2)
+generate = generate_column.button("Generate", type="primary", icon="✨")
+grid = grid_column.button(
+    f"Seed grid ({GRID} seeds)",
+    icon="🎲",
+    help=f"{GRID} images side by side, seeds seed, seed + 1, … (a random first seed if blank), "
+    "to choose from. Each is its own job.",
+)
+if generate or grid:
     with user_errors():
         seed_text = seed_text.strip()
         # isdigit() alone lets "²" through, which int() then refuses.
@@ -168,9 +241,14 @@ if st.button("Generate", type="primary", icon="✨"):
                 reference="upload" if gallery_reference else reference,
                 upload=gallery_reference or (upload.getvalue() if upload else None),
             ),
-            count=int(count),
-            vary_seed=vary and count > 1,
+            count=GRID if grid else int(count),
+            vary_seed=grid or (vary and count > 1),
         )
+        st.session_state["image_grid"] = [str(job.id) for job in queued] if grid else None
         st.toast(f"Queued {len(queued)} image{'s' * (len(queued) != 1)}.", icon="⏳")
 
-job_cards(account, JobKind.IMAGE)
+# The grid, while open, takes the place of the latest jobs (they are the same four).
+if st.session_state.get("image_grid"):
+    live_jobs(_grid_jobs, _draw_grid)
+else:
+    job_cards(account, JobKind.IMAGE)

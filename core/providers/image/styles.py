@@ -12,8 +12,9 @@ from typing import Literal
 
 from core.errors import InvalidInput
 
-# How the offline sketch renders a style; "plain" draws shapes as they are.
-Treatment = Literal["plain", "pixels", "ink", "wash", "film"]
+# How the offline sketch renders a style; "plain" draws shapes as they are. Each style has its
+# own, so that choosing one changes the sketch visibly.
+Treatment = Literal["plain", "film", "cinema", "cel", "wash", "oil", "ink", "pixels", "clay"]
 
 
 @dataclass(frozen=True)
@@ -28,13 +29,13 @@ STYLES: dict[str, Style] = {
     style.name: style
     for style in (
         Style("photo", "Photograph", "photorealistic, natural light, 35mm photo", "film"),
-        Style("cinematic", "Cinematic", "cinematic still, dramatic lighting, wide angle", "film"),
-        Style("anime", "Anime", "anime illustration, clean line art, vivid colours", "plain"),
+        Style("cinematic", "Cinematic", "cinematic still, dramatic lighting, wide angle", "cinema"),
+        Style("anime", "Anime", "anime illustration, clean line art, vivid colours", "cel"),
         Style("watercolor", "Watercolour", "watercolour painting, soft washes, paper", "wash"),
-        Style("oil-painting", "Oil painting", "oil painting, visible brush strokes", "wash"),
+        Style("oil-painting", "Oil painting", "oil painting, visible brush strokes", "oil"),
         Style("line-art", "Line art", "black ink line art, white background", "ink"),
         Style("pixel-art", "Pixel art", "pixel art, 16-bit, limited palette", "pixels"),
-        Style("3d-render", "3D render", "3d render, soft global illumination", "plain"),
+        Style("3d-render", "3D render", "3d render, soft global illumination", "clay"),
     )
 }
 

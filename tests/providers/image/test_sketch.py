@@ -78,12 +78,13 @@ def test_colour_words_set_the_colours() -> None:
 @pytest.mark.parametrize(
     ("prompt", "scene"),
     [
-        ("snowy mountains", "landscape"),
-        ("a boat on the ocean", "seascape"),
-        ("a city at dusk", "skyline"),
-        ("a pine forest", "forest"),
-        ("a spiral galaxy", "night sky"),
+        ("snowy mountains", "day sky + mountains + snow"),
+        ("a boat on the ocean", "day sky + water + boat"),
+        ("a city at dusk", "sunset sky + city"),
+        ("a pine forest", "day sky + forest"),
+        ("a spiral galaxy", "space sky + mountains"),
         ("a single flower", "bloom"),
+        ("a portrait", "studio backdrop + portrait"),
     ],
 )
 def test_scene_words_choose_the_composition(prompt: str, scene: str) -> None:

@@ -1,9 +1,11 @@
 """The offline sketch: a deterministic, clearly labelled non-AI picture from prompt and seed.
 
-No model and no network: the prompt's words choose the colours (palette.py) and the scene
-(scenes.py), the seed varies the composition, the style picks a finishing treatment
-(finish.py). The same request gives byte-identical PNG bytes (on the same Pillow and numpy);
-the size only scales the picture, so a 256 preview and a 1024 final show the same scene.
+No model and no network: the prompt's nouns choose what is drawn (composition.py: a sky, land
+layers, a subject, weather; or a portrait), its colour and mood words the colours (palette.py);
+the seed varies the placement, the style picks a finishing treatment (treatments.py). The same
+request gives byte-identical PNG bytes (on the same Pillow and numpy); the style changes only
+the rendering, never the composition, and the size only scales the picture, so a 256 preview
+and a 1024 final show the same scene.
 
 A reference image, when given, does two documented things: its most common colourful hues
 replace the prompt's colours, and a softened, cover-cropped copy of it shows through the
@@ -25,10 +27,13 @@ from core.providers.image.base import ImageRequest, ImageResult
 from core.providers.image.checks import check_request, decode_reference
 from core.providers.image.decoding import encode_png
 from core.providers.image.sizes import SizeLimits
-from core.providers.image.sketch.finish import apply_treatment, blend_reference, draw_label
+from core.providers.image.sketch.canvas import Canvas
+from core.providers.image.sketch.composition import compose
+from core.providers.image.sketch.finish import blend_reference, draw_label
 from core.providers.image.sketch.palette import build_palette, reference_hues, words_of
-from core.providers.image.sketch.scenes import SCENES, Canvas, choose_scene
-from core.providers.image.styles import Style
+from core.providers.image.sketch.scene import draw_scene
+from core.providers.image.sketch.treatments import apply_treatment
+from core.providers.image.styles import STYLES, Style, Treatment
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +41,15 @@ log = logging.getLogger(__name__)
 MODEL = "sketch-v1"
 # Shapes are drawn at twice the size and scaled down: Pillow does not antialias polygons.
 SUPERSAMPLING = 2
+# A style named in the prompt ("a street in the rain, watercolor") is drawn when none was
+# chosen, as an AI engine would read it from the prompt.
+PROMPT_STYLES: dict[str, str] = {
+    "photo": "photo", "photograph": "photo", "photorealistic": "photo",
+    "cinematic": "cinematic", "anime": "anime", "manga": "anime",
+    "watercolor": "watercolor", "watercolour": "watercolor", "oil": "oil-painting",
+    "ink": "line-art", "lineart": "line-art", "pixel": "pixel-art", "pixelart": "pixel-art",
+    "3d": "3d-render", "clay": "3d-render",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -43,6 +57,13 @@ class Sketch:
     image: Image.Image
     scene: str
     palette: list[str]
+    treatment: Treatment
+
+
+def style_to_draw(words: list[str], chosen: Style | None) -> Style | None:
+    """The chosen style, else the first one the prompt names, else none."""
+    named = next((PROMPT_STYLES[word] for word in words if word in PROMPT_STYLES), None)
+    return chosen or (STYLES[named] if named else None)
 
 
 def render_sketch(
@@ -52,21 +73,25 @@ def render_sketch(
     style: Style | None = None,
     reference: Image.Image | None = None,
 ) -> Sketch:
-    material = f"{MODEL}\n{prompt.strip()}\n{style.name if style else ''}\n{seed}"
+    # The style is not part of the seed's material: one seed is one composition in every style.
+    material = f"{MODEL}\n{prompt.strip()}\n{seed}"
     rng = np.random.default_rng(int.from_bytes(hashlib.sha256(material.encode()).digest()))
     words = words_of(prompt)
-    palette = build_palette(words, rng, reference_hues(reference) if reference else ())
-    scene = choose_scene(words, rng)
+    composition = compose(words, rng)
+    hues = reference_hues(reference) if reference else ()
+    palette = build_palette(words, rng, hues, composition.natural_hue)
+    drawn_style = style_to_draw(words, style)
 
     width, height = size
     canvas = Canvas.create((width * SUPERSAMPLING, height * SUPERSAMPLING), rng, palette)
-    SCENES[scene](canvas)
+    draw_scene(canvas, composition, words)
     image = canvas.image.reduce(SUPERSAMPLING)
-    image = apply_treatment(image, style.treatment if style else "plain", palette, rng)
+    treatment = drawn_style.treatment if drawn_style else "plain"
+    image = apply_treatment(image, treatment, palette, rng)
     if reference is not None:
         image = blend_reference(image, reference)
     draw_label(image)
-    return Sketch(image, scene, palette.hex_codes())
+    return Sketch(image, composition.describe(), palette.hex_codes(), treatment)
 
 
 class SketchProvider:
@@ -112,7 +137,7 @@ class SketchProvider:
                 "the seed; not an AI image.",
                 "scene": sketch.scene,
                 "palette": sketch.palette,
-                "style_treatment": style.treatment if style else "plain",
+                "style_treatment": sketch.treatment,
                 "reference": "colours and 30% blend" if reference else "none",
             },
         )

@@ -90,14 +90,14 @@ def _prompt_hue(words: Sequence[str]) -> float:
     return int.from_bytes(digest[:2], "big") / 65536 * 360
 
 
-def _scheme(base: float, rng: np.random.Generator) -> list[float]:
-    offsets = [
-        (0, 28, -28),  # analogous
-        (0, 180, 24),  # complementary
-        (0, 150, 210),  # split complementary
-        (0, 120, 240),  # triadic
-    ][int(rng.integers(4))]
-    return [base + offset for offset in offsets]
+SCHEMES = (
+    (0, 28, -28),  # analogous
+    (0, 180, 24),  # complementary
+    (0, 150, 210),  # split complementary
+    (0, 120, 240),  # triadic
+)
+# The hue of a clear sky; a scene's sky keeps near it whatever colours the land takes.
+SKY_HUE = 214.0
 
 
 def reference_hues(reference: Image.Image, count: int = 3) -> list[float]:
@@ -118,17 +118,30 @@ def reference_hues(reference: Image.Image, count: int = 3) -> list[float]:
 
 
 def build_palette(
-    words: Sequence[str], rng: np.random.Generator, reference_hues: Sequence[float] = ()
+    words: Sequence[str],
+    rng: np.random.Generator,
+    reference_hues: Sequence[float] = (),
+    natural_hue: float | None = None,
 ) -> Palette:
-    """Hues come from the reference image if given, else colour words, else the prompt's hash."""
+    """Hues come from the reference image if given, else colour words, else `natural_hue` (a
+    scene's land: forest green, sea blue), else the prompt's hash. A scene (`natural_hue` set)
+    keeps its hues close together and its sky sky-coloured; a pattern may take any scheme."""
     mood = mood_of(words)
     named = list(reference_hues) or [HUE_WORDS[w] for w in words if w in HUE_WORDS]
     # Both draws happen whatever the hues' source, so the rest of the picture (scene, shapes)
     # comes out the same with or without a reference.
     jitter = float(rng.uniform(-12, 12))
-    base = named[0] if named else _prompt_hue(words) + jitter
-    hues = (named + _scheme(base, rng)[len(named) :])[:3]
+    scheme = SCHEMES[int(rng.integers(len(SCHEMES)))]
+    scene = natural_hue is not None
+    if named:
+        base = named[0]
+    else:
+        base = (natural_hue if natural_hue is not None else _prompt_hue(words)) + jitter
+    offsets = SCHEMES[0] if scene else scheme
+    hues = (named + [base + offset for offset in offsets][len(named) :])[:3]
     a, b, c = hues
+    # A pattern's sky takes its own hues; a scene's sky stays a sky.
+    top, bottom = (SKY_HUE + jitter / 2, SKY_HUE - 8) if scene else (a, c)
 
     # (lightness, saturation) of the shapes, lightest first, per mood.
     shape_tones = {
@@ -143,20 +156,21 @@ def build_palette(
     )
 
     if mood is Mood.NIGHT:
-        sky = (hls(a, 0.07, 0.5), hls(c, 0.24, 0.45))
+        sky = (hls(top, 0.07, 0.5), hls(bottom, 0.24, 0.45))
         accent = hls(b, 0.9, 0.35)
     elif mood is Mood.NEON:
         sky = (hls(a, 0.1, 0.8), hls(b, 0.42, 0.95))
         accent = hls(b + 180, 0.62, 1.0)
     elif mood is Mood.WARM:
-        sky = (hls(a + 250, 0.38, 0.45), hls(32, 0.72, 0.9))
+        sky = (hls(top + 45 if scene else a + 250, 0.38, 0.45), hls(32, 0.72, 0.9))
         accent = hls(44, 0.72, 1.0)
     elif mood is Mood.PASTEL:
-        sky = (hls(a, 0.82, 0.55), hls(c, 0.93, 0.6))
+        sky = (hls(top, 0.82, 0.55), hls(bottom, 0.93, 0.6))
         accent = hls(b, 0.95, 0.7)
     else:
-        sky = (hls(a, 0.5, 0.45), hls(c, 0.86, 0.5))
-        accent = hls(b + 180, 0.8, 0.85)
+        sky = (hls(top, 0.5, 0.45), hls(bottom, 0.86, 0.5))
+        # A scene's sun is sunlight; a pattern's bright spot contrasts with its colours.
+        accent = hls(46, 0.84, 0.95) if scene else hls(b + 180, 0.8, 0.85)
     return Palette(
         sky_top=sky[0],
         sky_bottom=sky[1],
