@@ -1,4 +1,4 @@
-"""Speech Studio: type text, pick a language and speed, hear it, keep it."""
+"""Speech Studio: type text, pick a language, speed and engine, hear it, keep it."""
 
 import streamlit as st
 
@@ -38,6 +38,13 @@ language = st.selectbox(
     key="speech_language",
     format_func=lambda code: f"{languages[code]} ({code})",
 )
+# Outside the form, so that the line below follows the choice before anything is spoken.
+instant = (
+    st.checkbox("Instant robotic voice (espeak-ng)", key="speech_instant")
+    if provider.supports_instant
+    else False
+)
+st.caption(f"Read by {provider.describe_reader(language, instant=instant)}")
 with st.form("speech"):
     # No max_chars: the browser would drop a paste that crosses it without a word. A text
     # too long stays in the field, is counted here and refused on Speak by core's check.
@@ -64,7 +71,9 @@ confirmed = st.session_state.pop(CONFIRMED, False)
 still_asked = st.session_state.pop(ASKED, None) == question
 if speak or confirmed or still_asked:
     with user_errors():
-        order = SpeechOrder(text=text, language=language, slow=slow, provider=provider_name)
+        order = SpeechOrder(
+            text=text, language=language, slow=slow, provider=provider_name, instant=instant
+        )
         if not text.strip():
             st.warning("Type some text first.", icon="✍️")
         elif not confirmed and (mismatch := studio.language_mismatch(order)):

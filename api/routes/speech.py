@@ -2,8 +2,8 @@
 
 `voice` is the language code and `model` names the provider and its speed as seed 001 does:
 `gtts`, `gtts-slow` (Google), `offline`, `offline-slow` (piper, Kokoro or espeak-ng, chosen by
-language). The download answers like the image one: a signed link on S3, the MP3 on the local
-folder store.
+language; `"instant": true` always espeak-ng). The download answers like the image one: a
+signed link on S3, the MP3 on the local folder store.
 """
 
 from __future__ import annotations
@@ -38,7 +38,12 @@ def generate_speech(
     job = app.jobs.submit_speech(
         account.id,
         SpeechOrder(
-            text=body.prompt, language=body.voice, slow=slow, provider=provider, source=Source.API
+            text=body.prompt,
+            language=body.voice,
+            slow=slow,
+            provider=provider,
+            source=Source.API,
+            instant=body.instant,
         ),
     )
     if asynchronous:

@@ -94,6 +94,12 @@ class SpeechGenerateBody(BaseModel):
         description="gtts, gtts-slow, offline or offline-slow; left out: the server's default "
         "voices at normal speed.",
     )
+    instant: bool = Field(
+        False,
+        strict=True,
+        description="true: the offline voices read with espeak-ng, instant but robotic, instead "
+        "of piper or Kokoro (natural, about 0.1x and 1x real time). Other providers ignore it.",
+    )
 
 
 class ImageFiles(BaseModel):
@@ -166,6 +172,7 @@ class SpeechMeta(_CamelCase):
     # Which engine and voice really spoke, e.g. "piper · en_US joe (medium)".
     spoken_by: str | None = Field(alias="spokenBy")
     slow: bool | None
+    instant: bool | None
     source: str | None
 
 
@@ -203,6 +210,7 @@ class SpeechOut(BaseModel):
                 duration_seconds=meta.get("durationSeconds"),
                 spoken_by=meta.get("spokenBy"),
                 slow=meta.get("slow", params.get("slow")),
+                instant=meta.get("instant", params.get("instant")),
                 source=meta.get("source"),
             ),
             download_url=download_url,

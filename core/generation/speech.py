@@ -32,6 +32,8 @@ class SpeechOrder:
     slow: bool
     provider: str
     source: Source = Source.UI
+    # The quickest voice instead of the best (offline: espeak-ng rather than piper or Kokoro).
+    instant: bool = False
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class PreparedSpeech:
     language: str
     slow: bool
     source: Source
+    instant: bool = False
 
 
 class SpeechStudio:
@@ -95,7 +98,8 @@ class SpeechStudio:
             raise InvalidInput(f"{provider.label} does not speak {order.language!r}.")
         text = speakable_text(order.text, max_characters=self._max_characters, refusal=InvalidInput)
         slow = order.slow and provider.supports_slow
-        return PreparedSpeech(provider.name, text, order.language, slow, order.source)
+        instant = order.instant and provider.supports_instant
+        return PreparedSpeech(provider.name, text, order.language, slow, order.source, instant)
 
     def language_mismatch(self, order: SpeechOrder) -> LanguageMismatch | None:
         """Check the order as `prepare` does, then say whether its text is written in a script
@@ -115,6 +119,7 @@ class SpeechStudio:
     ) -> GenerationRecord:
         provider = self.provider(prepared.provider)
         text, language, slow = prepared.text, prepared.language, prepared.slow
+        instant = prepared.instant
         # Seed 001 names the speeds as models: "gtts" and "gtts-slow".
         model = f"{provider.name}{SLOW_SUFFIX}" if slow else provider.name
         spec = GenerationSpec(
@@ -126,6 +131,7 @@ class SpeechStudio:
                 "text": text,
                 "language": language,
                 "slow": slow,
+                "instant": instant,
                 "provider": provider.name,
                 "model": model,
             },
@@ -135,10 +141,11 @@ class SpeechStudio:
         )
 
         def produce(_context: GenerationContext) -> ProducedMedia:
-            loading = provider.loading_note(language)
+            loading = provider.loading_note(language, instant=instant)
             if loading is not None and progress is not None:
                 progress(loading)
-            result = provider.synthesize(SpeechRequest(text=text, language=language, slow=slow))
+            request = SpeechRequest(text=text, language=language, slow=slow, instant=instant)
+            result = provider.synthesize(request)
             return ProducedMedia(
                 data=result.mp3,
                 name="audio/output.mp3",
@@ -149,6 +156,7 @@ class SpeechStudio:
                     "voice": result.voice,
                     "language": language,
                     "slow": slow,
+                    "instant": instant,
                     "durationSeconds": round(result.duration_seconds, 2),
                     **result.details,
                 },

@@ -89,6 +89,7 @@ class GenerationJobs:
             "text": prepared.text,
             "language": prepared.language,
             "slow": prepared.slow,
+            "instant": prepared.instant,
             "source": prepared.source.value,
         }
         queue = self._speech.provider(prepared.provider).job_queue
@@ -166,6 +167,8 @@ class GenerationJobHandlers:
             language=request["language"],
             slow=bool(request["slow"]),
             source=Source(request["source"]),
+            # Absent from the jobs queued before the choice existed.
+            instant=bool(request.get("instant", False)),
         )
         record = self._speech.make(
             job.owner_id,

@@ -90,15 +90,21 @@ def test_quotas_are_checked_when_queued_counting_what_waits(
     assert len(services.queue.listing(account.id)) == 2
 
 
-def test_a_speech_job_reads_the_text(services: Services, user_id: uuid.UUID) -> None:
-    job = services.jobs.submit_speech(
-        user_id, SpeechOrder(text="Hola.", language="es", slow=False, provider="offline")
-    )
+def test_a_speech_job_reads_the_text_with_the_engine_chosen(
+    services: Services, user_id: uuid.UUID
+) -> None:
+    order = SpeechOrder(text="Hola.", language="es", slow=False, provider="offline", instant=True)
+    job = services.jobs.submit_speech(user_id, order)
 
     [done] = services.queue.outcome(user_id, [job.id], WAIT)
 
     record = services.gallery.open(user_id, done.generation_ids[0]).record
-    assert record["modality"] == "speech" and "espeak-ng" in record["meta"]["spokenBy"]
+    assert record["modality"] == "speech" and record["meta"]["spokenBy"] == "espeak-ng · es"
+    # Kept with the settings, and the same job again reads the same way.
+    assert record["input"]["instant"] is True
+    [again] = services.queue.outcome(user_id, [services.jobs.again(job).id], WAIT)
+    replayed = services.gallery.open(user_id, again.generation_ids[0]).record
+    assert replayed["meta"]["spokenBy"] == "espeak-ng · es"
 
 
 def test_a_failed_job_says_why_and_can_be_tried_again(

@@ -125,15 +125,23 @@ def test_gallery_settings_refill_the_image_form(signed_in: AppTest) -> None:
     assert not at.warning
 
 
-def test_speech_studio_says_which_engine_spoke(signed_in: AppTest, app_services: Services) -> None:
+def test_speech_studio_says_which_engine_will_speak_and_which_spoke(
+    signed_in: AppTest, app_services: Services
+) -> None:
     at = signed_in.switch_page("../pages/speech_studio.py").run()
+    assert "Read by piper · en_US joe (medium) — natural" in _captions(at)
     at.selectbox[1].select("es").run()
+    assert "Read by kokoro · es jm_kumo — natural, about 1x real time" in _captions(at)
+    # The instant robotic voice, chosen before speaking.
+    at.checkbox(key="speech_instant").check().run()
+    assert "Read by espeak-ng · es — instant, robotic" in _captions(at)
     at.text_area[0].input("Hola desde el estudio.")
     _button(at, "Speak")
+    assert [job.request["instant"] for job in app_services.queue.listing(None)] == [True]
     at = _when_jobs_end(at, app_services)
 
     assert not at.error, [e.value for e in at.error]
-    assert "Spoken by **espeak-ng" in _captions(at)
+    assert "Spoken by **espeak-ng · es**" in _captions(at)
     assert len(at.get("audio")) == 1
 
 

@@ -13,6 +13,8 @@ class SpeechRequest:
     language: str
     slow: bool = False
     voice: str | None = None
+    # The quickest engine rather than the best one (offline: espeak-ng, instant and robotic).
+    instant: bool = False
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,8 @@ class SpeechProvider(Protocol):
     label: str
     # Whether `SpeechRequest.slow` changes anything; the UI hides the toggle otherwise.
     supports_slow: bool
+    # Whether `SpeechRequest.instant` changes anything; the UI hides the choice otherwise.
+    supports_instant: bool
     # The engine class of the workers that may run it (see the image provider's).
     job_queue: str
 
@@ -47,9 +51,14 @@ class SpeechProvider(Protocol):
         """Language code -> human name, for the picker."""
         ...
 
-    def loading_note(self, language: str) -> str | None:
+    def loading_note(self, language: str, *, instant: bool = False) -> str | None:
         """What a request in `language` will wait for before it is spoken, in plain words
         ("Loading the Japanese voice (first use only, up to 20 s)…"); None when nothing."""
+        ...
+
+    def describe_reader(self, language: str, *, instant: bool = False) -> str:
+        """Who will read `language` and what to expect, shown before speaking:
+        "kokoro · es jm_kumo — natural, about 1x real time"."""
         ...
 
     def synthesize(self, request: SpeechRequest) -> SpeechResult:

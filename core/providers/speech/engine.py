@@ -25,6 +25,12 @@ class EngineFailure(Exception):
 class Engine(Protocol):
     # Shown to the user as "<name> · <voice>".
     name: str
+    # What to expect from it, shown before speaking: "natural, about 0.1x real time".
+    pace: str
+
+    def reads(self, language: str) -> bool:
+        """Whether the offline provider sends this language (a listed code, "pt") to it first."""
+        ...
 
     def voice(self, language: str) -> str: ...
 

@@ -6,6 +6,7 @@ import functools
 import logging
 import shutil
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 
 from core.providers.speech.engine import SLOW_RATE, EngineFailure
@@ -43,6 +44,11 @@ def espeak_languages() -> dict[str, str]:
 
 class EspeakEngine:
     name = "espeak-ng"
+    pace = "instant, robotic"
+
+    def reads(self, language: str) -> bool:
+        """Every language: it is the voice of last resort."""
+        return True
 
     def voice(self, language: str) -> str:
         return language
@@ -52,25 +58,28 @@ class EspeakEngine:
         return None
 
     def speak(self, text: str, *, language: str, slow: bool, wav_path: Path) -> None:
-        program = shutil.which("espeak-ng")
-        if program is None:
-            raise EngineFailure(
-                "espeak-ng is not installed on the server (Debian package 'espeak-ng')"
-            )
         speed = round(_NORMAL_WORDS_PER_MINUTE * (SLOW_RATE if slow else 1.0))
-        # The text goes through stdin, never the command line: it may start with "-".
-        options = ("-v", language, "-s", str(speed), "-b", "1", "--stdin")
-        try:
-            subprocess.run(
-                [program, *options, "-w", str(wav_path)],
-                input=text.encode(),
-                check=True,
-                capture_output=True,
-                timeout=_TIMEOUT_SECONDS,
-            )
-        except subprocess.TimeoutExpired:
-            raise EngineFailure("espeak-ng took too long to read this text") from None
-        except subprocess.CalledProcessError as error:
-            raise EngineFailure(
-                f"espeak-ng failed: {error.stderr.decode(errors='replace').strip()}"
-            ) from None
+        run_espeak(("-v", language, "-s", str(speed), "-w", str(wav_path)), text)
+
+
+def run_espeak(options: Sequence[str], text: str) -> str:
+    """What espeak-ng prints for `text` with these options (it writes a WAV with "-w")."""
+    program = shutil.which("espeak-ng")
+    if program is None:
+        raise EngineFailure("espeak-ng is not installed on the server (Debian package 'espeak-ng')")
+    # The text goes through stdin, never the command line: it may start with "-".
+    try:
+        finished = subprocess.run(
+            [program, *options, "-b", "1", "--stdin"],
+            input=text.encode(),
+            check=True,
+            capture_output=True,
+            timeout=_TIMEOUT_SECONDS,
+        )
+    except subprocess.TimeoutExpired:
+        raise EngineFailure("espeak-ng took too long to read this text") from None
+    except subprocess.CalledProcessError as error:
+        raise EngineFailure(
+            f"espeak-ng failed: {error.stderr.decode(errors='replace').strip()}"
+        ) from None
+    return finished.stdout.decode(errors="replace")

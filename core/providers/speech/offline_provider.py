@@ -1,7 +1,8 @@
-"""Speech with no network: piper for English, Kokoro for Japanese, espeak-ng for the rest.
+"""Speech with no network: piper for English, Kokoro for Japanese and the languages it was
+measured to read well (SPEECH_KOKORO_LANGUAGES), espeak-ng for the rest.
 
 espeak-ng also stands behind piper and Kokoro: if their voice cannot load or cannot read a
-text, espeak-ng speaks it and the result says so.
+text, espeak-ng speaks it and the result says so. An instant request goes to espeak-ng alone.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class OfflineSpeechProvider:
     name = "offline"
     label = "Offline voices (piper, Kokoro, espeak-ng)"
     supports_slow = True
+    supports_instant = True
     job_queue = "cpu"
 
     def __init__(
@@ -49,26 +51,30 @@ class OfflineSpeechProvider:
     def languages(self) -> dict[str, str]:
         return offline_languages()
 
-    def route(self, language: str) -> list[tuple[Engine, str]]:
+    def route(self, language: str, *, instant: bool = False) -> list[tuple[Engine, str]]:
         """The engines to try for a listed language, best first, each with its own code."""
         fallback = (self._espeak, espeak_voice_for(language))
-        if language == "en":
-            return [(self._piper, "en"), fallback]
-        if language == "ja":
-            return [(self._kokoro, "ja"), fallback]
-        return [fallback]
+        if instant:
+            return [fallback]
+        preferred = [engine for engine in (self._piper, self._kokoro) if engine.reads(language)]
+        return [(engine, language) for engine in preferred] + [fallback]
 
-    def loading_note(self, language: str) -> str | None:
+    def loading_note(self, language: str, *, instant: bool = False) -> str | None:
         """Said while this process loads the voice for `language`: a first request waits for
         it, and without a word it looks stuck."""
         listed = match_language(language, self.languages())
         if listed is None:
             return None
-        engine, _ = self.route(listed)[0]
+        engine, _ = self.route(listed, instant=instant)[0]
         takes = engine.loading_time()
         if takes is None:
             return None
         return f"Loading the {self.languages()[listed]} voice (first use only, {takes})…"
+
+    def describe_reader(self, language: str, *, instant: bool = False) -> str:
+        listed = match_language(language, self.languages()) or language
+        engine, code = self.route(listed, instant=instant)[0]
+        return f"{engine.name} · {engine.voice(code)} — {engine.pace}"
 
     def synthesize(self, request: SpeechRequest) -> SpeechResult:
         text = speakable_text(request.text, max_characters=self._max_characters)
@@ -81,7 +87,7 @@ class OfflineSpeechProvider:
         failures: list[str] = []
         with tempfile.TemporaryDirectory(prefix="atelier-speech-") as folder:
             wav_path = Path(folder) / "speech.wav"
-            for engine, engine_language in self.route(language):
+            for engine, engine_language in self.route(language, instant=request.instant):
                 try:
                     engine.speak(
                         text, language=engine_language, slow=request.slow, wav_path=wav_path

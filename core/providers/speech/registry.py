@@ -5,7 +5,7 @@ from __future__ import annotations
 from core.config import Settings
 from core.providers.speech.base import SpeechProvider
 from core.providers.speech.gtts_provider import GttsSpeechProvider
-from core.providers.speech.kokoro_engine import KokoroEngine
+from core.providers.speech.kokoro_engine import KokoroEngine, kokoro_voices
 from core.providers.speech.offline_provider import OfflineSpeechProvider
 
 
@@ -14,7 +14,10 @@ def build_speech_providers(settings: Settings) -> dict[str, SpeechProvider]:
     providers: list[SpeechProvider] = [
         OfflineSpeechProvider(
             max_characters=settings.speech_max_characters,
-            kokoro=KokoroEngine(voice=settings.speech_kokoro_voice),
+            kokoro=KokoroEngine(
+                voice=settings.speech_kokoro_voice,
+                voices=kokoro_voices(settings.speech_kokoro_languages),
+            ),
         )
     ]
     if settings.speech_gtts_enabled:

@@ -17,11 +17,8 @@ from tests.providers.speech.audio_checks import decode_mp3
 
 SENTENCES = {
     "en": ("The quick brown fox jumps over the lazy dog.", "piper", "en_US joe (medium)"),
-    "es": ("El zorro marrón salta sobre el perro perezoso.", "espeak-ng", "es"),
     "fr": ("Le renard brun saute par-dessus le chien paresseux.", "espeak-ng", "fr-fr"),
-    "de": ("Der schnelle braune Fuchs springt über den faulen Hund.", "espeak-ng", "de"),
-    "it": ("La volpe marrone salta sopra il cane pigro.", "espeak-ng", "it"),
-    "pt": ("A raposa marrom pula sobre o cão preguiçoso.", "espeak-ng", "pt-br"),
+    "ru": ("Быстрая коричневая лиса прыгает через ленивую собаку.", "espeak-ng", "ru"),
     "ja": ("今日は良い天気です。", "kokoro", "ja jf_alpha"),
     "zh-CN": ("今天天气很好。", "espeak-ng", "cmn"),
 }
@@ -61,7 +58,7 @@ def test_lists_languages_with_names_under_gtts_codes(offline: OfflineSpeechProvi
 
 
 def test_regional_codes_fall_back_to_the_language(offline: OfflineSpeechProvider) -> None:
-    result = offline.synthesize(SpeechRequest(text="¿Qué tal?", language="es-MX"))
+    result = offline.synthesize(SpeechRequest(text="¿Qué tal?", language="es-MX", instant=True))
 
     assert result.spoken_by == "espeak-ng · es"
 

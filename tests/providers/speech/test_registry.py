@@ -6,6 +6,7 @@ import pytest
 
 from core.config import Settings
 from core.errors import ConfigurationError
+from core.providers.speech.kokoro_engine import DEFAULT_VOICES, kokoro_voices
 from core.providers.speech.languages import match_language
 from core.providers.speech.registry import build_speech_providers, default_speech_provider
 
@@ -52,3 +53,39 @@ def test_language_codes_are_matched_forgivingly(asked: str, listed: str | None) 
     languages = {"en": "English", "zh-CN": "Chinese (Simplified)", "pt": "Portuguese", "pt-PT": "P"}
 
     assert match_language(asked, languages) == listed
+
+
+def test_kokoro_reads_the_measured_languages_by_default() -> None:
+    assert kokoro_voices(settings().speech_kokoro_languages) == DEFAULT_VOICES
+    assert set(DEFAULT_VOICES) == {"es", "it", "pt", "de", "hi"}
+    assert set(DEFAULT_VOICES.values()) == {"jm_kumo"}
+
+
+def test_the_kokoro_languages_and_their_voices_come_from_the_settings() -> None:
+    chosen = settings(speech_kokoro_languages="fr, es:jf_alpha", speech_kokoro_voice="jf_nezumi")
+    offline = build_speech_providers(chosen)["offline"]
+
+    assert kokoro_voices(chosen.speech_kokoro_languages) == {"fr": "jm_kumo", "es": "jf_alpha"}
+    assert offline.describe_reader("fr").startswith("kokoro · fr jm_kumo")
+    assert offline.describe_reader("es").startswith("kokoro · es jf_alpha")
+    assert offline.describe_reader("ja").startswith("kokoro · ja jf_nezumi")
+    # Left out of the list: espeak-ng again.
+    assert offline.describe_reader("de").startswith("espeak-ng · de")
+    assert (
+        build_speech_providers(settings(speech_kokoro_languages=""))["offline"]
+        .describe_reader("es")
+        .startswith("espeak-ng · es")
+    )
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("es:jf_nobody", "Unknown Kokoro voice 'jf_nobody'"),
+        ("es,sp", "SPEECH_KOKORO_LANGUAGES lists 'sp', which is no language code"),
+        ("es,ja", "SPEECH_KOKORO_LANGUAGES lists Japanese, which Kokoro always reads"),
+    ],
+)
+def test_a_wrong_kokoro_language_list_is_a_configuration_error(setting: str, message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        build_speech_providers(settings(speech_kokoro_languages=setting))
