@@ -36,6 +36,7 @@ from core.generation.speech import SpeechOrder
 from core.modality import Modality
 from core.providers.image.sketch.engine import MODEL as SKETCH_MODEL
 from core.providers.image.styles import STYLES
+from core.providers.speech.kokoro_engine import DEFAULT_VOICES as KOKORO_DEFAULT_VOICES
 from core.providers.speech.languages import offline_languages
 from core.services import Services, start_services
 from storage.db import transaction
@@ -226,9 +227,9 @@ image_orders = cases(
         "upload": st.one_of(st.binary(max_size=64), st.just(_tiny_png())),
     },
 )
-# English (piper) and Japanese (Kokoro) load a voice model of their own and read slowly; every
-# other language is espeak-ng, a few milliseconds. Cases stay with those.
-SLOW_LANGUAGES = {"en", "ja"}
+# English (piper), Japanese and Kokoro's other languages load a voice model of their own and
+# read slowly; every other language is espeak-ng, a few milliseconds. Cases stay with those.
+SLOW_LANGUAGES = {"en", "ja", *KOKORO_DEFAULT_VOICES}
 QUICK_LANGUAGES = sorted(set(offline_languages()) - SLOW_LANGUAGES)
 speech_orders = cases(
     SpeechOrder,
