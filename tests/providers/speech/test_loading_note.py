@@ -56,7 +56,7 @@ def test_espeak_languages_and_a_voice_that_failed_to_load_wait_for_nothing(
     broken = PiperEngine(SharedModel("The piper English voice", load_missing_voice))
     provider = OfflineSpeechProvider(max_characters=100, piper=broken)
 
-    assert provider.loading_note("fr") is None
+    assert provider.loading_note("nl") is None
     assert provider.loading_note("en-GB") == (
         "Loading the English voice (first use only, a few seconds)…"
     )

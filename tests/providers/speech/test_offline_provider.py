@@ -17,9 +17,9 @@ from tests.providers.speech.audio_checks import decode_mp3
 
 SENTENCES = {
     "en": ("The quick brown fox jumps over the lazy dog.", "piper", "en_US joe (medium)"),
-    "fr": ("Le renard brun saute par-dessus le chien paresseux.", "espeak-ng", "fr-fr"),
+    "nl": ("De snelle bruine vos springt over de luie hond.", "espeak-ng", "nl"),
     "ru": ("Быстрая коричневая лиса прыгает через ленивую собаку.", "espeak-ng", "ru"),
-    "ja": ("今日は良い天気です。", "kokoro", "ja jf_alpha"),
+    "ja": ("今日は良い天気です。", "kokoro", "ja jf_gongitsune"),
     "zh-CN": ("今天天气很好。", "espeak-ng", "cmn"),
 }
 

@@ -57,8 +57,9 @@ def test_language_codes_are_matched_forgivingly(asked: str, listed: str | None) 
 
 def test_kokoro_reads_the_measured_languages_by_default() -> None:
     assert kokoro_voices(settings().speech_kokoro_languages) == DEFAULT_VOICES
-    assert set(DEFAULT_VOICES) == {"es", "it", "pt", "de", "hi"}
-    assert set(DEFAULT_VOICES.values()) == {"jm_kumo"}
+    assert set(DEFAULT_VOICES) == {"es", "it", "pt", "de", "fr", "hi"}
+    assert DEFAULT_VOICES["pt"] == "jf_gongitsune"
+    assert DEFAULT_VOICES["es"] == "jm_kumo"
 
 
 def test_the_kokoro_languages_and_their_voices_come_from_the_settings() -> None:
