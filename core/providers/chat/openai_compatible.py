@@ -148,6 +148,10 @@ class OpenAICompatibleChatProvider:
     def close(self) -> None:
         self._client.close()
 
+    def loading_note(self, model: str) -> str | None:
+        """None: the server loads its models itself, out of our sight."""
+        return None
+
     def models(self) -> list[str]:
         if self.config.models:
             return list(self.config.models)

@@ -13,13 +13,12 @@ from pathlib import Path
 from core.config import Settings
 from core.errors import ConfigurationError
 from core.providers.chat.base import ChatProvider
-from core.providers.chat.local_llama import LocalChatProvider
-from core.providers.chat.local_model import (
+from core.providers.chat.catalogue import (
     BUNDLED_MODEL_PACKAGE,
-    LocalModelSpec,
-    bundled_model_path,
-    llama_cpp_installed,
+    installed_models,
 )
+from core.providers.chat.local_llama import LocalChatProvider
+from core.providers.chat.local_model import LocalModelSpec, llama_cpp_installed
 from core.providers.chat.openai_compatible import ChatApiConfig, OpenAICompatibleChatProvider
 from core.providers.http import RetryPolicy
 
@@ -28,10 +27,10 @@ log = logging.getLogger(__name__)
 
 def build_chat_providers(settings: Settings) -> dict[str, ChatProvider]:
     providers: dict[str, ChatProvider] = {}
-    spec = local_model_spec(settings)
-    if spec is not None:
+    specs = local_model_specs(settings)
+    if specs:
         providers[LocalChatProvider.name] = LocalChatProvider(
-            spec, default_max_tokens=settings.local_chat_max_tokens
+            specs, default_max_tokens=settings.local_chat_max_tokens
         )
     config = chat_api_config(settings)
     if config is not None:
@@ -44,7 +43,7 @@ def default_chat_provider(settings: Settings) -> str:
     available = [
         name
         for name, offered in (
-            (LocalChatProvider.name, local_model_spec(settings) is not None),
+            (LocalChatProvider.name, bool(local_model_specs(settings))),
             (OpenAICompatibleChatProvider.name, chat_api_config(settings) is not None),
         )
         if offered
@@ -68,23 +67,31 @@ def default_chat_provider(settings: Settings) -> str:
     )
 
 
-def local_model_spec(settings: Settings) -> LocalModelSpec | None:
-    """The offline model to use, or None when this machine cannot run one."""
+def local_model_specs(settings: Settings) -> list[LocalModelSpec]:
+    """The offline models to offer, the default first; none when this machine cannot run one.
+
+    The default is LOCAL_CHAT_MODEL_PATH, or else SmolLM2; then every optional model found in
+    LOCAL_CHAT_MODELS_DIR (see `make models`).
+    """
     if not llama_cpp_installed():
         log.warning("offline chat disabled: llama-cpp-python is not installed")
-        return None
+        return []
     # A path the administrator set is kept even if it is wrong: the first answer says why.
-    path = Path(settings.local_chat_model_path) if settings.local_chat_model_path else None
-    path = path or bundled_model_path()
-    if path is None:
+    installed = installed_models(Path(settings.local_chat_models_dir).expanduser())
+    if settings.local_chat_model_path:
+        # The set file takes the bundled SmolLM2's place as the default.
+        configured = Path(settings.local_chat_model_path).expanduser()
+        optional = [i.path for i in installed if i.model.parts and i.path != configured]
+        paths = [configured, *optional]
+    else:
+        paths = [i.path for i in installed]
+    if not paths:
         log.warning(
             "offline chat disabled: no LOCAL_CHAT_MODEL_PATH and no bundled model",
             extra={"package": BUNDLED_MODEL_PACKAGE},
         )
-        return None
-    return LocalModelSpec(
-        path.expanduser(), n_ctx=settings.local_chat_n_ctx, n_threads=settings.local_chat_n_threads
-    )
+    n_ctx, n_threads = settings.local_chat_n_ctx, settings.local_chat_n_threads
+    return [LocalModelSpec(path, n_ctx=n_ctx, n_threads=n_threads) for path in paths]
 
 
 def chat_api_config(settings: Settings) -> ChatApiConfig | None:

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from core.errors import ProviderError
 from core.providers.chat.base import ChatDelta, ChatMessage, ChatRequest
+from core.providers.chat.catalogue import QWEN_CODER_15B, bundled_model_path
 from core.providers.chat.context_window import fit_to_context
 from core.providers.chat.local_llama import LocalChatProvider
-from core.providers.chat.local_model import (
-    LoadedModel,
-    LocalModelSpec,
-    bundled_model_path,
-    load_model,
-)
+from core.providers.chat.local_model import LoadedModel, LocalModelSpec, load_model
 
 
 @pytest.fixture(scope="session")
@@ -34,7 +31,7 @@ def model(spec: LocalModelSpec) -> LoadedModel:
 
 @pytest.fixture(scope="session")
 def provider(spec: LocalModelSpec, model: LoadedModel) -> LocalChatProvider:
-    return LocalChatProvider(spec, default_max_tokens=48)
+    return LocalChatProvider([spec], default_max_tokens=48)
 
 
 def ask(question: str, *, max_tokens: int = 40, temperature: float = 0.0) -> ChatRequest:
@@ -59,7 +56,6 @@ def test_streams_an_answer_and_names_the_model(provider: LocalChatProvider) -> N
     final = deltas[-1]
     assert final.finish_reason in {"stop", "length"}
     assert final.model == "SmolLM2-135M-Instruct.Q4_1"
-    assert "SmolLM2-135M-Instruct" in provider.label
     assert provider.models() == ["SmolLM2-135M-Instruct.Q4_1"]
     assert final.usage_estimated is False
 
@@ -114,7 +110,7 @@ def test_a_long_history_is_trimmed_to_fit_keeping_system_prompt_and_last_turn(
     assert len(fitted.tokens) == len(loaded.prompt_tokens(fitted.messages))
 
     deltas = list(
-        LocalChatProvider(small).stream(
+        LocalChatProvider([small]).stream(
             ChatRequest(messages=messages, model="", temperature=0.0, max_tokens=64)
         )
     )
@@ -126,7 +122,7 @@ def test_a_single_message_too_long_for_the_context_says_so(spec: LocalModelSpec)
     small = LocalModelSpec(spec.path, n_ctx=256, n_threads=2)
     request = ask("word " * 400)
     with pytest.raises(ProviderError, match="too long for this model"):
-        list(LocalChatProvider(small).stream(request))
+        list(LocalChatProvider([small]).stream(request))
 
 
 def test_two_sessions_streaming_at_once_both_get_whole_answers(
@@ -196,7 +192,7 @@ def test_cancel_while_another_session_holds_the_model(provider: LocalChatProvide
 
 
 def test_a_busy_model_fails_plainly_after_the_wait(spec: LocalModelSpec) -> None:
-    impatient = LocalChatProvider(spec, busy_wait_seconds=0.2)
+    impatient = LocalChatProvider([spec], busy_wait_seconds=0.2)
     first = impatient.stream(ask("Say hello."))
     next(first)
     try:
@@ -208,7 +204,7 @@ def test_a_busy_model_fails_plainly_after_the_wait(spec: LocalModelSpec) -> None
 
 
 def test_a_missing_model_file_says_which_setting_to_fix(tmp_path: Path) -> None:
-    provider = LocalChatProvider(LocalModelSpec(tmp_path / "nope.gguf"))
+    provider = LocalChatProvider([LocalModelSpec(tmp_path / "nope.gguf")])
     with pytest.raises(ProviderError, match="LOCAL_CHAT_MODEL_PATH"):
         list(provider.stream(ask("hi")))
 
@@ -216,6 +212,34 @@ def test_a_missing_model_file_says_which_setting_to_fix(tmp_path: Path) -> None:
 def test_a_file_that_is_not_a_model_says_so(tmp_path: Path) -> None:
     fake = tmp_path / "notes.gguf"
     fake.write_bytes(b"not a model at all" * 100)
-    provider = LocalChatProvider(LocalModelSpec(fake))
+    provider = LocalChatProvider([LocalModelSpec(fake)])
     with pytest.raises(ProviderError, match=r"could not load notes\.gguf"):
         list(provider.stream(ask("hi")))
+
+
+def test_a_request_is_answered_by_the_model_it_names(
+    spec: LocalModelSpec, model: LoadedModel, tmp_path: Path
+) -> None:
+    # The same weights under a second name stand for a second installed model.
+    twin = tmp_path / "SmolLM2-twin.gguf"
+    twin.symlink_to(spec.path)
+    two = LocalChatProvider([spec, LocalModelSpec(twin)], default_max_tokens=8)
+    assert two.models() == ["SmolLM2-135M-Instruct.Q4_1", "SmolLM2-twin"]
+
+    named = list(two.stream(replace(ask("Say hi."), model="SmolLM2-twin")))
+    unnamed = list(two.stream(ask("Say hi.")))
+
+    assert (named[-1].model, unnamed[-1].model) == ("SmolLM2-twin", "SmolLM2-135M-Instruct.Q4_1")
+    with pytest.raises(ProviderError, match="no offline model called 'gpt-4o'"):
+        list(two.stream(replace(ask("Say hi."), model="gpt-4o")))
+
+
+def test_the_loading_note_is_shown_only_until_the_model_is_in_memory(
+    provider: LocalChatProvider, tmp_path: Path
+) -> None:
+    assert provider.loading_note("SmolLM2-135M-Instruct.Q4_1") is None  # loaded by the fixture
+    never_loaded = LocalModelSpec(tmp_path / QWEN_CODER_15B.file_name)
+    waiting = LocalChatProvider([never_loaded])
+    assert waiting.loading_note(QWEN_CODER_15B.name) == (
+        "Loading Qwen2.5-Coder 1.5B (1.1 GB) into memory: a few seconds…"
+    )
