@@ -112,3 +112,15 @@ def test_the_portraits_hair_is_drawn_in_the_prompts_colour() -> None:
     blonde = crown("portrait of a woman with blonde hair")
     assert red[0] - red[1] > 60, red
     assert blonde[1] > red[1] + 60, (red, blonde)
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    ["a cat", "a dog", "portrait of a woman", "a lighthouse", "a cabin", "a boat", "flowers"],
+)
+@pytest.mark.parametrize(("width", "height"), [(1536, 64), (64, 1536), (1536, 408)])
+def test_every_subject_fits_a_very_wide_or_tall_picture(
+    prompt: str, width: int, height: int
+) -> None:
+    # A head sized by the width once ran past the bottom of a wide picture and crashed.
+    assert pixels(draw(prompt, width=width, height=height)).shape == (height, width, 3)

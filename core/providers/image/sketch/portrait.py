@@ -123,10 +123,14 @@ def _animal(canvas: Canvas, subject: Subject, words: Sequence[str]) -> None:
     w, h = canvas.width, canvas.height
     fur = hair_colour(words, canvas.rng)
     light = mix(fur, (255, 255, 255), 0.35)
+    # Sized by the shorter side, so that a wide or tall canvas keeps the head inside the chest.
+    side_length = min(w, h)
     x, head_y = w * 0.5, h * 0.42
-    head_r = w * 0.17
-    canvas.draw.ellipse((x - w * 0.3, head_y + head_r * 0.5, x + w * 0.3, h * 1.3), fill=fur)
-    canvas.draw.ellipse((x - w * 0.14, head_y + head_r, x + w * 0.14, h * 1.05), fill=light)
+    head_r = side_length * 0.17
+    chest = (x - side_length * 0.3, head_y + head_r * 0.5, x + side_length * 0.3, h * 1.3)
+    canvas.draw.ellipse(chest, fill=fur)
+    bib = (x - side_length * 0.14, head_y + head_r, x + side_length * 0.14, h * 1.05)
+    canvas.draw.ellipse(bib, fill=light)
     if subject == "cat":
         for side in (-1, 1):
             canvas.draw.polygon(
