@@ -56,6 +56,9 @@ def espeak_sentences(text: str, espeak_voice: str) -> list[str]:
         if clauses and (not punctuation or punctuation[-1] in _SENTENCE_ENDS):
             sentences.append(" ".join(clauses))
             clauses = []
+    # A text may end on a comma or a dash: what follows the last full stop is a sentence too.
+    if clauses:
+        sentences.append(" ".join(clauses))
     return sentences
 
 
@@ -76,7 +79,8 @@ def to_kokoro(ipa: str) -> str:
     phonemes = _LANGUAGE_SWITCH.sub("", ipa)
     for espeak, kokoro in _ESPEAK_TO_KOKORO.items():
         phonemes = phonemes.replace(espeak, kokoro)
-    return " ".join(phonemes.replace(_TIE, "").split())
+    # French IPA joins a word to the next with "-" (a liaison), a sign Kokoro has no token for.
+    return " ".join(phonemes.replace(_TIE, "").replace("-", "").split())
 
 
 def load_japanese_reader() -> JapaneseReader:

@@ -49,6 +49,9 @@ def test_espeak_reads_clause_by_clause_and_the_punctuation_comes_back() -> None:
         "bjˈen!",
         "aðjˈos",
     ]
+    # A text that stops on a comma or a dash loses nothing after its last full stop.
+    assert espeak_sentences("Hola. Me llamo Ana,", "es") == ["ˈola.", "me ʎˈamo ˈana,"]
+    assert espeak_sentences("Hola —", "es") == ["ˈola—"]
     # Hindi ends a sentence with a danda, which Kokoro writes as a full stop.
     assert espeak_sentences("फिर घर आया। ठीक है", "hi") == ["pʰˈɪɾ ɡʰˈʌɾ ˈaːjaː.", "ʈʰˈiːk hɛː"]
 
@@ -60,6 +63,7 @@ def test_espeak_reads_clause_by_clause_and_the_punctuation_comes_back() -> None:
         ("Di solito bevo un caffè prima di andare al lavoro.", "it"),
         ("Você pode me dizer onde fica a estação de trem?", "pt-br"),
         ("¿Podría decirme dónde está la estación de tren?", "es"),
+        ("Pourriez-vous me dire où se trouve la gare ?", "fr-fr"),
         ("क्या आप मुझे बता सकते हैं?", "hi"),
     ],
 )
