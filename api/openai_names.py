@@ -5,7 +5,7 @@ Model ids (what `GET /v1/models` lists and the `model` field of each route accep
 - **chat**: the model as its chat provider names it (`SmolLM2-135M-Instruct` for the offline
   model, `gpt-4o-mini` for a configured API), owned by the provider (`local`, `openai`). If two
   providers offer the same model name, it is listed once and means the default provider's.
-- **images**: `image/<engine>/<model>`, e.g. `image/sketch/sketch-v1`, `image/pollinations/flux`.
+- **images**: `image/<engine>/<model>`, e.g. `image/sketch/sketch-v2`, `image/pollinations/flux`.
   OpenAI's own names (`dall-e-2`, `dall-e-3`, `gpt-image-1`, ...) and an empty model mean the
   default engine's first model, so a client left on its defaults works.
 - **speech**: `speech/<provider>`, e.g. `speech/offline`, `speech/gtts`. OpenAI's `tts-1`,

@@ -77,7 +77,7 @@ def main() -> None:
                             "prompt": PROMPT,
                             "size": arguments.size,
                             "seed": seed,
-                            "model": "sketch-v1",
+                            "model": "sketch-v2",
                         }
                         started = time.perf_counter()
                         answer = http.post("/image/generate", json=body, headers=headers)
@@ -88,7 +88,7 @@ def main() -> None:
 
                     def in_process(seed: int) -> float:
                         order = ImageOrder(
-                            PROMPT, width, height, seed, "sketch-v1", None, "sketch",
+                            PROMPT, width, height, seed, "sketch-v2", None, "sketch",
                             source=Source.API,
                         )  # fmt: skip
                         started = time.perf_counter()
@@ -116,7 +116,7 @@ def main() -> None:
             {
                 "benchmark": "api_overhead",
                 "backend": "PostgreSQL + SeaweedFS S3",
-                "engine": "offline sketch (sketch-v1)",
+                "engine": "offline sketch (sketch-v2)",
                 "size": arguments.size,
                 "runs": arguments.runs,
                 "in_process_ms": direct,

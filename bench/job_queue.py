@@ -46,7 +46,7 @@ def _image(seed: int) -> ImageOrder:
         width=256,
         height=256,
         seed=seed,
-        model="sketch-v1",
+        model="sketch-v2",
         style=None,
         provider="sketch",
     )

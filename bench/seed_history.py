@@ -74,7 +74,7 @@ class Offer:
 
 
 CATALOG = [
-    Offer("image", "sketch", "sketch-v1", 0.45, 90, 0.35, 0.004, ((UNEXPECTED, 1),)),
+    Offer("image", "sketch", "sketch-v2", 0.45, 90, 0.35, 0.004, ((UNEXPECTED, 1),)),
     Offer("image", "pollinations", "flux", 0.30, 4500, 0.5, 0.10, (
         ("Pollinations did not send the image within 60 s. It may be busy: try again, or "
          "choose a faster model such as turbo.", 0.5),

@@ -144,7 +144,7 @@ class ChatCompletionChunk(BaseModel):
 
 class ImageGenerationBody(BaseModel):
     prompt: str = Field(min_length=1, max_length=4000, examples=["a lighthouse at dusk"])
-    model: str | None = Field(default=None, max_length=200, examples=["image/sketch/sketch-v1"])
+    model: str | None = Field(default=None, max_length=200, examples=["image/sketch/sketch-v2"])
     n: int = Field(default=1, ge=1, le=4)
     size: str | None = Field(default=None, max_length=20, examples=["512x512"])
     response_format: Literal["url", "b64_json"] = "url"

@@ -27,5 +27,11 @@ def find_provider(providers: Mapping[str, P], name: str, *, kind: str) -> P:
 
 
 def require_model(provider: _Offers, model: str) -> None:
-    if model not in provider.models():
-        raise InvalidInput(f"{provider.label} has no model called {model!r}.")
+    """Refused with the models there are: a replay of a model retired since (sketch-v1) is
+    told what to ask for instead."""
+    offered = provider.models()
+    if model not in offered:
+        raise InvalidInput(
+            f"{provider.label} has no model called {model!r}; "
+            f"it has {', '.join(repr(name) for name in offered)}."
+        )

@@ -148,7 +148,7 @@ def _add_generation_and_job(engine: Engine, user_id: uuid.UUID) -> uuid.UUID:
                 user_id=user_id,
                 modality="image",
                 provider="sketch",
-                model="sketch-v1",
+                model="sketch-v2",
                 status="completed",
                 prompt="a fox",
                 s3_bucket="image",

@@ -30,7 +30,7 @@ def _add(
     services: Services, clock: FakeClock, owner: Account, ago: timedelta, **values: Any
 ) -> None:
     row: dict[str, Any] = {
-        "modality": "image", "provider": "sketch", "model": "sketch-v1", "status": "completed",
+        "modality": "image", "provider": "sketch", "model": "sketch-v2", "status": "completed",
         "prompt": "a fox", "s3_bucket": "bucket", "latency_ms": 100,
     } | values  # fmt: skip
     if row["status"] == "failed":
@@ -97,7 +97,7 @@ def test_a_week_of_own_generations(services: Services, people: dict[str, Account
         DailyUsage(date(2026, 11, 22), "image", 3, 0, 3, 0.0, 0, 0, Decimal("0.000000")),
     ]
     assert report.models == [
-        ModelUsage("sketch", "sketch-v1", 3, 0, Decimal("0.000000")),
+        ModelUsage("sketch", "sketch-v2", 3, 0, Decimal("0.000000")),
         ModelUsage("offline", "piper", 2, 0, Decimal("0.000000")),
         ModelUsage("openai", "gpt-4o-mini", 1, 0, Decimal("0.000165")),
         ModelUsage("pollinations", "flux", 1, 1, Decimal("0.000000")),

@@ -192,7 +192,7 @@ def test_reusing_a_rotated_refresh_token_ends_the_whole_session(
 def owners_image(http: httpx.Client, caller: Caller) -> str:
     made = http.post(
         "/image/generate",
-        json={"prompt": "a private lighthouse", "size": "256x256", "seed": 7, "model": "sketch-v1"},
+        json={"prompt": "a private lighthouse", "size": "256x256", "seed": 7, "model": "sketch-v2"},
         headers=caller.headers,
     )
     assert made.status_code == 200, made.text

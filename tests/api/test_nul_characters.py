@@ -29,7 +29,7 @@ def test_nul_in_a_body_is_refused_in_words(
 
 
 def test_nul_is_refused_in_openai_shape_under_v1(http: httpx.Client, caller: Caller) -> None:
-    body = {"model": "image/sketch/sketch-v1", "prompt": "\u0000", "response_format": "b64_json"}
+    body = {"model": "image/sketch/sketch-v2", "prompt": "\u0000", "response_format": "b64_json"}
     answer = http.post("/v1/images/generations", json=body, headers=caller.headers)
 
     assert answer.status_code == 400, answer.text

@@ -29,7 +29,7 @@ from storage.models import Generation
 from tests.api.conftest import Caller
 from tests.support.app_server import AppServer
 
-SKETCH = "image/sketch/sketch-v1"
+SKETCH = "image/sketch/sketch-v2"
 
 
 @pytest.fixture(scope="module")

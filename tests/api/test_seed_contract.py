@@ -136,14 +136,14 @@ def test_image_generate_get_and_download(http: httpx.Client, caller: Caller) -> 
         prompt="cyberpunk alpaca with neon lights",
         size="320x240",
         seed=12345,
-        model="sketch-v1",
+        model="sketch-v2",
         style="watercolor",
         provider="sketch",
     )
     assert made["status"] == "completed"
     assert made["meta"] == {
         "provider": "sketch",
-        "model": "sketch-v1",
+        "model": "sketch-v2",
         "size": "320x240",
         "latencyMs": made["meta"]["latencyMs"],  # type: ignore[index]
         "contentType": "image/png",

@@ -19,7 +19,7 @@ from ui.routes import EXPORT_PATH
 
 def _image(services: Services, owner_id: uuid.UUID, prompt: str) -> None:
     order = ImageOrder(
-        prompt=prompt, width=64, height=64, seed=1, model="sketch-v1", style=None,
+        prompt=prompt, width=64, height=64, seed=1, model="sketch-v2", style=None,
         provider="sketch",
     )  # fmt: skip
     services.images.generate(owner_id, order)

@@ -213,7 +213,7 @@ def test_search_results_are_the_cards_the_listing_shows(
         width=64,
         height=64,
         seed=3,
-        model="sketch-v1",
+        model="sketch-v2",
         style=None,
         provider="sketch",
     )

@@ -27,7 +27,7 @@ def _order(**changes: object) -> ImageOrder:
         "width": 256,
         "height": 192,
         "seed": 1234,
-        "model": "sketch-v1",
+        "model": "sketch-v2",
         "style": None,
         "provider": "sketch",
     }
@@ -56,7 +56,7 @@ def test_the_offline_sketch_makes_and_keeps_a_real_png(
     assert thumbnail.format == "WEBP" and max(thumbnail.size) <= 384
     assert record.params == {
         "prompt": "A lighthouse on a cliff at dusk", "size": "256x192", "width": 256,
-        "height": 192, "seed": 1234, "model": "sketch-v1", "style": None, "provider": "sketch",
+        "height": 192, "seed": 1234, "model": "sketch-v2", "style": None, "provider": "sketch",
         "reference": None,
     }  # fmt: skip
     assert record.meta["isAi"] is False and record.meta["seed"] == 1234
@@ -91,6 +91,8 @@ def test_a_blank_seed_draws_one_and_records_it(services: Services, user_id: uuid
         ({"width": 10}, "width must be"),
         ({"height": 5000}, "height must be"),
         ({"model": "dall-e-9"}, "no model called"),
+        # The retired sketch is refused rather than drawn anew under its old name.
+        ({"model": "sketch-v1"}, "no model called 'sketch-v1'; it has 'sketch-v2'"),
         ({"provider": "midjourney"}, "no image engine called"),
         ({"style": "cubism"}, "style"),
         ({"seed": -1}, "seed must be"),

@@ -27,7 +27,7 @@ def test_image_engine_from_a_model_alone(make_settings: Callable[..., Settings])
     app = start_services(make_settings(image_pollinations_fetch_models=False))
     try:
         studio = app.images
-        assert studio.engine_for(None, None) == ("sketch", "sketch-v1")
+        assert studio.engine_for(None, None) == ("sketch", "sketch-v2")
         assert studio.engine_for(None, "flux") == ("pollinations", "flux")
         with pytest.raises(InvalidInput):
             studio.engine_for("sketch", "flux")

@@ -21,7 +21,7 @@ PASSWORD = "correct horse 42"
 
 def _made(services: Services) -> GenerationRecord:
     user = services.auth.register(f"{uuid.uuid4().hex[:8]}@example.com", PASSWORD, ip=None).id
-    order = ImageOrder("a red fox", 64, 64, 1, "sketch-v1", None, "sketch")
+    order = ImageOrder("a red fox", 64, 64, 1, "sketch-v2", None, "sketch")
     return services.images.generate(user, order)
 
 

@@ -87,7 +87,7 @@ def test_a_model_answer_with_nul_or_halves_of_a_pair_is_kept_readable(
 def test_a_search_for_text_no_prompt_can_hold_finds_nothing(app: Services) -> None:
     """SQLite cannot encode a lone surrogate, PostgreSQL refuses NUL: the search must not ask."""
     user = app.auth.register("ada@example.com", PASSWORD, ip=None).id
-    app.images.generate(user, ImageOrder("a red fox", 64, 64, 1, "sketch-v1", None, "sketch"))
+    app.images.generate(user, ImageOrder("a red fox", 64, 64, 1, "sketch-v2", None, "sketch"))
 
     for text in ("\x00", "fox\x00", "\ud800"):
         assert app.gallery.page(user, text=text) == GalleryPage([], None)

@@ -35,7 +35,7 @@ def sketch(prompt: str = "a lighthouse", seed: int | None = 7, **changes: Any) -
         "width": 64,
         "height": 64,
         "seed": seed,
-        "model": "sketch-v1",
+        "model": "sketch-v2",
         "style": None,
         "provider": "sketch",
     }

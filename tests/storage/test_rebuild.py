@@ -133,7 +133,7 @@ def _sketch(prompt: str) -> ImageOrder:
         width=256,
         height=192,
         seed=7,
-        model="sketch-v1",
+        model="sketch-v2",
         style=None,
         provider="sketch",
     )

@@ -35,7 +35,7 @@ def people(app_services: Services) -> None:
         ):
             db.add(
                 Generation(
-                    user_id=owner.id, modality=modality, provider="sketch", model="sketch-v1",
+                    user_id=owner.id, modality=modality, provider="sketch", model="sketch-v2",
                     status="completed", prompt=f"prompt number {n}", s3_bucket="unused",
                     created_at=now - timedelta(minutes=n), meta={},
                 )
@@ -128,7 +128,7 @@ def test_older_and_newer_page_through_the_list(app: AppTest, app_services: Servi
         for n in range(120):
             db.add(
                 Generation(
-                    user_id=root.id, modality="image", provider="sketch", model="sketch-v1",
+                    user_id=root.id, modality="image", provider="sketch", model="sketch-v2",
                     status="completed", prompt=f"row {n:03d}", s3_bucket="unused",
                     created_at=now - timedelta(seconds=n), meta={},
                 )
@@ -206,7 +206,7 @@ def _add_generations(services: Services, owner: Account, *rows: dict[str, object
     with transaction(services.db) as db:
         for n, values in enumerate(rows):
             row: dict[str, object] = {
-                "modality": "image", "provider": "sketch", "model": "sketch-v1",
+                "modality": "image", "provider": "sketch", "model": "sketch-v2",
                 "status": "completed", "prompt": f"prompt {n}", "s3_bucket": "unused",
                 "created_at": now - timedelta(hours=n + 1), "meta": {}, "latency_ms": 100,
             } | values  # fmt: skip

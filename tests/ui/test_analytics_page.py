@@ -28,7 +28,7 @@ def _generate(services: Services, owner: Account, count: int, **values: object) 
     with transaction(services.db) as db:
         for n in range(count):
             row: dict[str, object] = {
-                "modality": "image", "provider": "sketch", "model": "sketch-v1",
+                "modality": "image", "provider": "sketch", "model": "sketch-v2",
                 "status": "completed", "latency_ms": 100 + n, "cost_usd": Decimal("0.01"),
                 "prompt": "a fox", "s3_bucket": "b", "created_at": now - timedelta(hours=n + 1),
             } | values  # fmt: skip

@@ -49,7 +49,7 @@ def _signed_in(page: str) -> AppTest:
 
 def _image(app_services: Services, owner: Account, prompt: str, seed: int = 1) -> uuid.UUID:
     order = ImageOrder(
-        prompt=prompt, width=64, height=64, seed=seed, model="sketch-v1", style=None,
+        prompt=prompt, width=64, height=64, seed=seed, model="sketch-v2", style=None,
         provider="sketch",
     )  # fmt: skip
     return app_services.images.generate(owner.id, order).id
@@ -140,7 +140,7 @@ def test_an_opened_generation_shows_its_parameters_as_a_table(
 
     (table,) = at.table
     shown = dict(zip(table.value["Parameter"], table.value["Value"], strict=True))
-    assert shown["Seed"] == "12" and shown["Size"] == "64x64" and shown["Model"] == "sketch\\-v1"
+    assert shown["Seed"] == "12" and shown["Size"] == "64x64" and shown["Model"] == "sketch\\-v2"
     assert shown["Style"] == "–"
     assert [e.label for e in at.expander] == ["Everything in its record"]
     assert len(at.json) == 1

@@ -113,7 +113,7 @@ def test_image_studio_explains_a_bad_seed_and_an_empty_prompt(signed_in: AppTest
 
 def test_gallery_settings_refill_the_image_form(signed_in: AppTest) -> None:
     signed_in.session_state["image_prefill"] = {
-        "prompt": "A fox", "size": "768x768", "seed": 99, "model": "sketch-v1",
+        "prompt": "A fox", "size": "768x768", "seed": 99, "model": "sketch-v2",
         "style": "watercolor", "provider": "sketch",
     }  # fmt: skip
     at = signed_in.switch_page("../pages/image_studio.py").run()
@@ -179,7 +179,7 @@ def test_the_gallery_says_which_generations_came_through_the_api(
     ada = app_services.auth.login("ada@example.com", PASSWORD, ip=None).account
     for source, prompt in ((Source.UI, "made on the page"), (Source.API, "made by a script")):
         order = ImageOrder(
-            prompt=prompt, width=64, height=64, seed=1, model="sketch-v1", style=None,
+            prompt=prompt, width=64, height=64, seed=1, model="sketch-v2", style=None,
             provider="sketch", source=source,
         )  # fmt: skip
         app_services.images.generate(ada.id, order)
@@ -195,7 +195,7 @@ def test_a_gallery_search_without_a_match_says_so(
 ) -> None:
     ada = app_services.auth.login("ada@example.com", PASSWORD, ip=None).account
     order = ImageOrder(
-        prompt="a fox", width=64, height=64, seed=1, model="sketch-v1", style=None,
+        prompt="a fox", width=64, height=64, seed=1, model="sketch-v2", style=None,
         provider="sketch",
     )  # fmt: skip
     app_services.images.generate(ada.id, order)

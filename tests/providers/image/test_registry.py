@@ -23,7 +23,7 @@ def test_with_no_settings_the_offline_sketch_is_the_default() -> None:
     assert default_image_provider(plain) == "sketch"
     assert providers["sketch"].is_ai is False
     assert providers["pollinations"].is_ai is True
-    assert providers["sketch"].models() == ["sketch-v1"]
+    assert providers["sketch"].models() == ["sketch-v2"]
 
 
 def test_pollinations_can_be_switched_off() -> None:

@@ -145,7 +145,7 @@ def test_an_unreadable_reference_is_refused() -> None:
         ({"width": 2048}, "width must be 64 to 1536"),
         ({"height": 100}, "height must be"),
         ({"style": "cubist"}, "Unknown style"),
-        ({"model": "flux"}, "one model, sketch-v1"),
+        ({"model": "flux"}, "one model, sketch-v2"),
     ],
 )
 def test_requests_it_cannot_draw_are_refused(changes: dict[str, object], message: str) -> None:

@@ -38,7 +38,8 @@ from core.providers.image.styles import STYLES, Style, Treatment
 log = logging.getLogger(__name__)
 
 # The version is part of the model name: a replay of an old record must not silently change.
-MODEL = "sketch-v1"
+# sketch-v1 (one scene per prompt) is gone: its records replay as a refusal naming this one.
+MODEL = "sketch-v2"
 # Shapes are drawn at twice the size and scaled down: Pillow does not antialias polygons.
 SUPERSAMPLING = 2
 # A style named in the prompt ("a street in the rain, watercolor") is drawn when none was
