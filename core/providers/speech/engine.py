@@ -34,6 +34,11 @@ class Engine(Protocol):
 
     def voice(self, language: str) -> str: ...
 
+    def available(self, language: str) -> bool:
+        """False once this process knows it cannot read `language` (its model failed to load),
+        so that the studio names the engine that will really speak."""
+        ...
+
     def loading_time(self) -> str | None:
         """How long the first request in this process will wait for the voice to load ("up to
         20 s"); None when there is nothing left to load."""
@@ -51,6 +56,10 @@ class SharedModel(Generic[T]):
     load the same weights twice, and the engines' native front ends (espeak-ng inside piper,
     OpenJTalk inside Kokoro) keep global state that concurrent calls can corrupt. On two cores,
     taking turns costs little next to that.
+
+    Turns are taken in the order asked: an engine that borrows once per sentence lets a request
+    that arrived meanwhile read its next sentence, where a plain lock would mostly go straight
+    back to the thread that just released it.
     """
 
     def __init__(self, what: str, load: Callable[[], T], *, takes: str = "a few seconds") -> None:
@@ -58,11 +67,24 @@ class SharedModel(Generic[T]):
         self._load = load
         # How long a load takes on a small server, in words for the user ("up to 20 s").
         self._takes = takes
-        self._lock = threading.Lock()
+        self._turns = threading.Condition()
+        self._next_ticket = 0
+        self._serving = 0
         self._model: T | None = None
         # The weights come from installed packages: a failed load will not fix itself until
         # the process restarts, so it is not retried on every request.
         self._failure: str | None = None
+
+    @property
+    def waiting(self) -> int:
+        """How many borrowers wait for their turn (the one being served not counted)."""
+        with self._turns:
+            return max(0, self._next_ticket - self._serving - 1)
+
+    @property
+    def failure(self) -> str | None:
+        """Why the model could not be loaded in this process; None while it may still be."""
+        return self._failure
 
     def loading_time(self) -> str | None:
         """How long the next borrow may wait for the load; None once loaded, and once a load
@@ -74,8 +96,16 @@ class SharedModel(Generic[T]):
 
     @contextmanager
     def borrow(self) -> Iterator[T]:
-        with self._lock:
+        with self._turns:
+            ticket = self._next_ticket
+            self._next_ticket += 1
+            self._turns.wait_for(lambda: self._serving == ticket)
+        try:
             yield self._loaded()
+        finally:
+            with self._turns:
+                self._serving += 1
+                self._turns.notify_all()
 
     def _loaded(self) -> T:
         if self._model is not None:

@@ -53,6 +53,11 @@ class EspeakEngine:
     def voice(self, language: str) -> str:
         return language
 
+    def available(self, language: str) -> bool:
+        """True: nothing is loaded that could have failed, and as the voice of last resort it
+        is named even when the program is missing (speaking then says so plainly)."""
+        return True
+
     def loading_time(self) -> str | None:
         """None: espeak-ng is a program started per request, with nothing to load first."""
         return None

@@ -22,15 +22,14 @@ import numpy as np
 
 from core.errors import ConfigurationError
 from core.providers.speech.engine import SLOW_RATE, EngineFailure, SharedModel
-from core.providers.speech.espeak_engine import espeak_languages
-from core.providers.speech.kokoro_model import KOKORO_MODEL, SAMPLE_RATE, KokoroModel
+from core.providers.speech.kokoro_model import KOKORO_MODEL, SAMPLE_RATE, KokoroModel, joined
 from core.providers.speech.kokoro_phonemes import (
     JAPANESE_READER,
     JapaneseReader,
     espeak_sentences,
     japanese_sentences,
 )
-from core.providers.speech.languages import espeak_voice_for, gtts_languages
+from core.providers.speech.languages import espeak_voice_for, offline_languages
 
 KOKORO_VOICES = ("jf_alpha", "jf_gongitsune", "jf_nezumi", "jf_tebukuro", "jm_kumo")
 # The most intelligible voice, or tied for it, in most languages besides Japanese.
@@ -45,7 +44,9 @@ DEFAULT_VOICES = dict.fromkeys(("es", "it", "de", "fr", "hi"), OTHER_LANGUAGES_V
 def kokoro_voices(setting: str) -> dict[str, str]:
     """SPEECH_KOKORO_LANGUAGES ("es,it,pt:jf_alpha") as language -> voice, jm_kumo unless the
     entry names one."""
-    known = set(gtts_languages()) | set(espeak_languages())
+    # The codes the offline provider routes by: "pt-br" or "es-419" would be accepted and
+    # never asked for.
+    known = offline_languages()
     voices = {}
     for entry in filter(None, (part.strip() for part in setting.split(","))):
         language, _, voice = entry.partition(":")
@@ -54,6 +55,11 @@ def kokoro_voices(setting: str) -> dict[str, str]:
             raise ConfigurationError(
                 "SPEECH_KOKORO_LANGUAGES lists Japanese, which Kokoro always reads: its voice is "
                 "SPEECH_KOKORO_VOICE."
+            )
+        if language == "en":
+            raise ConfigurationError(
+                "SPEECH_KOKORO_LANGUAGES lists English, which piper always reads: "
+                "remove 'en' from the list."
             )
         if language not in known:
             raise ConfigurationError(
@@ -101,6 +107,10 @@ class KokoroEngine:
     def _voice_for(self, language: str) -> str:
         return self._voices.get(language, self._voice)
 
+    def available(self, language: str) -> bool:
+        reader_failed = language == "ja" and self._japanese.failure is not None
+        return self._model.failure is None and not reader_failed
+
     def loading_time(self) -> str | None:
         """The model's: the Japanese reader loads in under a second."""
         return self._model.loading_time()
@@ -108,9 +118,13 @@ class KokoroEngine:
     def speak(self, text: str, *, language: str, slow: bool, wav_path: Path) -> None:
         speed = SLOW_RATE if slow else 1.0
         try:
-            sentences = self._phonemes(text, language)
-            with self._model.borrow() as model:
-                audio = model.speak(sentences, voice=self._voice_for(language), speed=speed)
+            pieces = []
+            # Borrowed per sentence: a long text would otherwise keep every other Kokoro
+            # request waiting until it is read to the end.
+            for sentence in self._phonemes(text, language):
+                with self._model.borrow() as model:
+                    pieces += model.read(sentence, voice=self._voice_for(language), speed=speed)
+            audio = joined(pieces, speed=speed)
         except EngineFailure:
             raise
         except Exception as error:

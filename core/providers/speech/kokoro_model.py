@@ -42,20 +42,14 @@ class KokoroModel:
     # Voice name -> one style vector per phoneme count, shape (510, 1, 256).
     voices: Mapping[str, npt.NDArray[np.float32]]
 
-    def speak(self, sentences: Sequence[str], *, voice: str, speed: float) -> Audio:
-        """The sentences' phonemes read by `voice` at `speed` (1.0 normal, less is slower);
-        empty when none of their phonemes is in the vocabulary."""
-        pieces = [
+    def read(self, sentence: str, *, voice: str, speed: float) -> list[Audio]:
+        """One sentence's phonemes read by `voice` at `speed` (1.0 normal, less is slower), in
+        as many pieces as the model needs; none when no phoneme is in the vocabulary."""
+        return [
             self._infer(tokens, voice, speed)
-            for sentence in sentences
             for piece in split_phonemes(self.known(sentence), MAX_TOKENS)
             if (tokens := [self.vocabulary[phoneme] for phoneme in piece])
         ]
-        if not pieces:
-            return np.zeros(0, np.float32)
-        pause = np.zeros(round(PAUSE_SECONDS / speed * SAMPLE_RATE), np.float32)
-        with_pauses = [part for piece in pieces for part in (pause, piece)][1:]
-        return np.concatenate(with_pauses)
 
     def known(self, phonemes: str) -> str:
         """`phonemes` without what the model has no token for."""
@@ -72,6 +66,15 @@ class KokoroModel:
             },
         )[0]
         return _trimmed(np.asarray(audio, dtype=np.float32).ravel())
+
+
+def joined(pieces: Sequence[Audio], *, speed: float) -> Audio:
+    """The pieces read one after the other, an even pause between them (empty if none)."""
+    if not pieces:
+        return np.zeros(0, np.float32)
+    pause = np.zeros(round(PAUSE_SECONDS / speed * SAMPLE_RATE), np.float32)
+    with_pauses = [part for piece in pieces for part in (pause, piece)][1:]
+    return np.concatenate(with_pauses)
 
 
 def split_phonemes(phonemes: str, limit: int) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 from core.providers.speech.engine import SharedModel
 from core.providers.speech.espeak_engine import run_espeak
@@ -33,45 +34,93 @@ _ESPEAK_TO_KOKORO = {
 }
 # espeak-ng marks the words it reads in another language: "(^e^n)njˈuː jˈɔːk(^h^i)".
 _LANGUAGE_SWITCH = re.compile(r"\([^)]*\)")
-# espeak-ng drops punctuation from its IPA, and Kokoro pauses and intones by it: the text is read
-# clause by clause and each clause's punctuation put back. A clause ends at punctuation before a
-# blank (so "3.5" and "e.g." stay whole) or at a line break.
+# espeak-ng drops punctuation from its IPA, and Kokoro pauses and intones by it: each clause's
+# punctuation is put back after its phonemes. A clause ends at punctuation before a blank (so
+# "3.5" and "e.g." stay whole) or at a line break.
 _CLAUSE_END = re.compile(r"([,;:.!?…—–।]+)(?=\s|$)\s*|\s*\n\s*")
 _SENTENCE_ENDS = frozenset(".!?…")
 # Written the way Kokoro's vocabulary has them: Hindi's full stop (danda), an en dash.
 _PUNCTUATION = str.maketrans({"।": ".", "–": "—"})
+# Abbreviations before a capital ("Sr. García", "Nr. 5") whose full stop ends no sentence.
+_ABBREVIATIONS = frozenset(
+    {"sr", "sra", "srta", "dr", "dra", "prof", "lic", "ing", "hr", "fr", "mr", "mrs", "ms"}
+    | {"st", "mme", "mlle", "sig", "dott", "nr", "ca", "bzw", "vgl"}
+)
+_LAST_WORD = re.compile(r"(?<!\w)\w+$")
 _JAPANESE_SENTENCE_END = re.compile(r"(?<=[。！？!?\n])")
+
+
+@dataclass(frozen=True)
+class _Clause:
+    text: str
+    # As written, for espeak-ng ("...", "।"), and as Kokoro reads it ("…", "."): "" after a line
+    # break or at the end of the text.
+    written: str
+    punctuation: str
 
 
 def espeak_sentences(text: str, espeak_voice: str) -> list[str]:
     """Kokoro phonemes of `text` as espeak-ng's `espeak_voice` ("es", "pt-br") reads it."""
-    sentences: list[str] = []
-    clauses: list[str] = []
-    for clause, punctuation in _clauses(text):
-        phonemes = to_kokoro(
-            run_espeak(("-q", "--ipa", f"--tie={_TIE}", "-v", espeak_voice), clause)
-        )
-        if phonemes:
-            clauses.append(phonemes + punctuation)
-        if clauses and (not punctuation or punctuation[-1] in _SENTENCE_ENDS):
-            sentences.append(" ".join(clauses))
-            clauses = []
-    # A text may end on a comma or a dash: what follows the last full stop is a sentence too.
-    if clauses:
-        sentences.append(" ".join(clauses))
+    sentences = []
+    for clauses in _sentences(text):
+        read = zip(_espeak_phonemes(clauses, espeak_voice), clauses, strict=True)
+        sentence = [phonemes + clause.punctuation for phonemes, clause in read if phonemes]
+        if sentence:
+            sentences.append(" ".join(sentence))
     return sentences
 
 
-def _clauses(text: str) -> Iterator[tuple[str, str]]:
-    """Each clause with its punctuation as Kokoro writes it ("" after a line break or at the
-    end of the text: both end a sentence)."""
+def _espeak_phonemes(clauses: list[_Clause], espeak_voice: str) -> list[str]:
+    """Each clause's phonemes. espeak-ng prints a line per clause: one run reads the whole
+    sentence when it cut the sentence where we did (one program per clause cost seconds on
+    texts full of commas), else each clause is read on its own."""
+    options = ("-q", "--ipa", f"--tie={_TIE}", "-v", espeak_voice)
+    whole = " ".join(clause.text + clause.written for clause in clauses)
+    lines = [line for line in run_espeak(options, whole).splitlines() if line.strip()]
+    if len(lines) == len(clauses):
+        return [to_kokoro(line) for line in lines]
+    return [to_kokoro(run_espeak(options, clause.text)) for clause in clauses]
+
+
+def _sentences(text: str) -> Iterator[list[_Clause]]:
+    """The clauses of `text`, grouped by sentence: a text may end on a comma or a dash, and
+    what follows its last full stop is a sentence too."""
+    sentence: list[_Clause] = []
+    for clause in _clauses(text):
+        sentence.append(clause)
+        if not clause.punctuation or clause.punctuation[-1] in _SENTENCE_ENDS:
+            yield sentence
+            sentence = []
+    if sentence:
+        yield sentence
+
+
+def _clauses(text: str) -> Iterator[_Clause]:
     start = 0
     for end in _CLAUSE_END.finditer(text):
-        punctuation = (end.group(1) or "").translate(_PUNCTUATION).replace("...", "…")
-        yield text[start : end.start()], punctuation
+        written = end.group(1) or ""
+        if written.endswith(".") and not written.endswith("..") and not _ends_sentence(text, end):
+            continue
+        punctuation = written.translate(_PUNCTUATION).replace("...", "…")
+        yield _Clause(text[start : end.start()], written, punctuation)
         start = end.end()
     if text[start:].strip():
-        yield text[start:], ""
+        yield _Clause(text[start:], "", "")
+
+
+def _ends_sentence(text: str, stop: re.Match[str]) -> bool:
+    """Whether a full stop ends its sentence: not before a lowercase letter ("etc. y"), nor
+    after a single letter or a common abbreviation ("z. B. Berlin", "la Dra. López")."""
+    following = text[stop.end() : stop.end() + 1]
+    if not following or "\n" in stop.group(0):
+        return True
+    if following.islower():
+        return False
+    # Abbreviations are short: a few letters before the stop are enough to recognise one.
+    word = _LAST_WORD.search(text, max(0, stop.start() - 8), stop.start())
+    if word is None:
+        return True
+    return not (len(word[0]) == 1 and word[0].isalpha()) and word[0].lower() not in _ABBREVIATIONS
 
 
 def to_kokoro(ipa: str) -> str:

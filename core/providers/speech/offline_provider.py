@@ -65,7 +65,7 @@ class OfflineSpeechProvider:
         listed = match_language(language, self.languages())
         if listed is None:
             return None
-        engine, _ = self.route(listed, instant=instant)[0]
+        engine, _ = self._reader(listed, instant=instant)
         takes = engine.loading_time()
         if takes is None:
             return None
@@ -73,8 +73,14 @@ class OfflineSpeechProvider:
 
     def describe_reader(self, language: str, *, instant: bool = False) -> str:
         listed = match_language(language, self.languages()) or language
-        engine, code = self.route(listed, instant=instant)[0]
+        engine, code = self._reader(listed, instant=instant)
         return f"{engine.name} · {engine.voice(code)} — {engine.pace}"
+
+    def _reader(self, language: str, *, instant: bool) -> tuple[Engine, str]:
+        """The engine that will speak: the first of the route not known to be broken. The
+        broken ones stay in the route, so that a result still says why they did not speak."""
+        route = self.route(language, instant=instant)
+        return next(((engine, code) for engine, code in route if engine.available(code)), route[-1])
 
     def synthesize(self, request: SpeechRequest) -> SpeechResult:
         text = speakable_text(request.text, max_characters=self._max_characters)

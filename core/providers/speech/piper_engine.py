@@ -40,6 +40,9 @@ class PiperEngine:
     def voice(self, language: str) -> str:
         return "en_US joe (medium)"
 
+    def available(self, language: str) -> bool:
+        return self._model.failure is None
+
     def loading_time(self) -> str | None:
         return self._model.loading_time()
 

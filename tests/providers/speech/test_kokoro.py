@@ -3,8 +3,14 @@ which engine reads which language (instant: espeak-ng alone)."""
 
 from __future__ import annotations
 
+import subprocess
+import threading
+import time
+import wave
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 
 from core.providers.speech.base import SpeechRequest
@@ -13,6 +19,7 @@ from core.providers.speech.kokoro_engine import KokoroEngine
 from core.providers.speech.kokoro_model import (
     KOKORO_MODEL,
     KokoroModel,
+    joined,
     load_kokoro_model,
     split_phonemes,
 )
@@ -37,6 +44,43 @@ SPANISH = "Hola, ¿qué tal? Me llamo Ana."
 )
 def test_espeak_ipa_is_written_in_kokoros_letters(ipa: str, phonemes: str) -> None:
     assert to_kokoro(ipa) == phonemes
+
+
+@pytest.mark.parametrize(
+    ("text", "voice", "sentences"),
+    [
+        # A title's full stop before a capital ends nothing: one sentence, one falling tone.
+        (
+            "El Sr. García y la Dra. López llegan hoy. Adiós.",
+            "es",
+            ["el seɲˈoɾ ɡaɾθˈia i la ðoktˈoɾa lˈopeθ ʎˈeɣan ˈoɪ.", "aðjˈos."],
+        ),
+        # A single letter's, or one before a lowercase word, neither.
+        ("Das ist z. B. ein Haus. Gut.", "de", ["das ɪst ʦˈɛt bˈeː In hˈWs.", "ɡˈuːt."]),
+        # A short name still ends its sentence.
+        ("Me llamo Ana. Hola.", "es", ["me ʎˈamo ˈana.", "ˈola."]),
+    ],
+)
+def test_abbreviations_do_not_end_sentences(text: str, voice: str, sentences: list[str]) -> None:
+    assert espeak_sentences(text, voice) == sentences
+
+
+def test_espeak_ng_runs_once_per_sentence_however_many_commas(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    runs = []
+    real_run = subprocess.run
+
+    def counting_run(*args: Any, **kwargs: Any) -> Any:
+        runs.append(args)
+        return real_run(*args, **kwargs)
+
+    monkeypatch.setattr(subprocess, "run", counting_run)
+
+    sentences = espeak_sentences("Uno, dos, tres, cuatro; cinco. Seis, siete.", "es")
+
+    assert sentences == ["ˈuno, dˈos, tɾˈes, kwˈatɾo; θˈinko.", "sˈAs, sjˈete."]
+    assert len(runs) == 2
 
 
 def test_espeak_reads_clause_by_clause_and_the_punctuation_comes_back() -> None:
@@ -146,3 +190,74 @@ def test_espeak_ng_speaks_when_kokoro_cannot_load(tmp_path: Path) -> None:
     assert decode_mp3(result.mp3).rms > 0.01
     [reason] = result.details["fallback_reasons"]
     assert reason.startswith("kokoro: The Kokoro voice model could not be loaded")
+    # From then on the studio names the engine that really reads, and waits for nothing.
+    assert provider.describe_reader("de") == "espeak-ng · de — instant, robotic"
+    assert provider.describe_reader("ja") == "espeak-ng · ja — instant, robotic"
+    assert provider.loading_note("de") is None
+    again = provider.synthesize(SpeechRequest(text="Guten Abend.", language="de"))
+    assert again.details["fallback_reasons"] == [reason]
+
+
+def test_a_long_text_lets_other_requests_read_between_its_sentences(tmp_path: Path) -> None:
+    with KOKORO_MODEL.borrow() as model:
+        real = model
+    readers: list[str] = []
+    long_is_reading = threading.Event()
+
+    class NamingSession:
+        """The real session, noting whose inference it runs."""
+
+        def run(self, *args: Any) -> Any:
+            if not readers:
+                long_is_reading.set()
+                # The long request's first sentence ends once the short one queues for the model.
+                deadline = time.monotonic() + 60
+                while shared.waiting == 0 and time.monotonic() < deadline:
+                    time.sleep(0.01)
+            readers.append(threading.current_thread().name)
+            return real.session.run(*args)
+
+    shared = SharedModel(
+        "Kokoro", lambda: KokoroModel(NamingSession(), real.vocabulary, real.voices)
+    )
+    engine = KokoroEngine(model=shared)
+
+    def read(text: str, language: str) -> None:
+        if language != "es":
+            long_is_reading.wait(timeout=60)
+        wav_path = tmp_path / f"{language}.wav"
+        engine.speak(text, language=language, slow=False, wav_path=wav_path)
+
+    requests = [
+        threading.Thread(target=read, args=("Uno. Dos. Tres. Cuatro.", "es"), name="long"),
+        threading.Thread(target=read, args=("Guten Tag.", "de"), name="short"),
+    ]
+    for request in requests:
+        request.start()
+    for request in requests:
+        request.join(timeout=120)
+
+    # The short request read between the long one's sentences, not after all of them.
+    assert sorted(readers) == ["long"] * 4 + ["short"]
+    assert readers[-1] == "long"
+    # One model for both, as the process shares one.
+    assert readers[0] == "long"
+
+
+def test_kokoro_audio_is_its_sentences_read_one_after_the_other(tmp_path: Path) -> None:
+    engine = KokoroEngine()
+    wav_path = tmp_path / "speech.wav"
+    engine.speak("Hola. Adiós.", language="es", slow=False, wav_path=wav_path)
+
+    with KOKORO_MODEL.borrow() as model:
+        pieces = [
+            piece
+            for sentence in espeak_sentences("Hola. Adiós.", "es")
+            for piece in model.read(sentence, voice="jm_kumo", speed=1.0)
+        ]
+    expected = (np.clip(joined(pieces, speed=1.0), -1, 1) * 32767).astype(np.int16)
+    with wave.open(str(wav_path), "rb") as wav_file:
+        frames = wav_file.readframes(wav_file.getnframes())
+    # Two sentences, one pause of PAUSE_SECONDS between them.
+    assert len(pieces) == 2
+    assert np.array_equal(np.frombuffer(frames, np.int16), expected)

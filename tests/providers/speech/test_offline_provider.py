@@ -101,6 +101,8 @@ def test_espeak_ng_speaks_when_the_piper_voice_cannot_load(tmp_path: Path) -> No
     reasons = first.details["fallback_reasons"]
     assert reasons[0].startswith("piper: The piper English voice could not be loaded")
     assert second.engine == "espeak-ng"
+    assert second.details["fallback_reasons"] == reasons
+    assert provider.describe_reader("en") == "espeak-ng · en-us — instant, robotic"
     # A voice that failed to load is not loaded again for every request.
     assert len(attempts) == 1
 

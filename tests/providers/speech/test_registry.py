@@ -85,6 +85,10 @@ def test_the_kokoro_languages_and_their_voices_come_from_the_settings() -> None:
         ("es:jf_nobody", "Unknown Kokoro voice 'jf_nobody'"),
         ("es,sp", "SPEECH_KOKORO_LANGUAGES lists 'sp', which is no language code"),
         ("es,ja", "SPEECH_KOKORO_LANGUAGES lists Japanese, which Kokoro always reads"),
+        ("es,en", "SPEECH_KOKORO_LANGUAGES lists English, which piper always reads"),
+        # espeak-ng's regional codes: the offline voices route by the listed code ("pt").
+        ("es,pt-br", "SPEECH_KOKORO_LANGUAGES lists 'pt-br', which is no language code"),
+        ("es-419", "SPEECH_KOKORO_LANGUAGES lists 'es-419', which is no language code"),
     ],
 )
 def test_a_wrong_kokoro_language_list_is_a_configuration_error(setting: str, message: str) -> None:
