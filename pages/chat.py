@@ -10,7 +10,6 @@ import streamlit as st
 
 from core.generation.chat import MAX_MESSAGE_CHARS, ChatAnswer
 from core.generation.chat_exchange import AnswerStats, ConversationState
-from core.providers.chat.catalogue import known_model
 from core.runtime import services
 from ui.feedback import show_error, user_errors
 from ui.session import current_account
@@ -77,18 +76,6 @@ def _caption(stats: AnswerStats) -> str:
     )
 
 
-def _model_label(name: str) -> str:
-    known = known_model(name)
-    return known.label if known else name
-
-
-def _waiting_note(state: ConversationState) -> str:
-    """Shown until the first words: an offline model not in memory yet takes seconds to load."""
-    provider = chat.providers.get(state.provider)
-    note = provider.loading_note(state.model) if provider else None
-    return note or "Thinking…"
-
-
 def _open(conversation_id: object) -> None:
     st.session_state["chat_open"] = conversation_id
 
@@ -140,10 +127,10 @@ with st.expander("Model and instructions", expanded=state.id is None), user_erro
         "Model",
         models,
         index=models.index(state.model) if state.model in models else 0,
-        format_func=_model_label,
+        format_func=provider.model_label,
     )
-    if known := known_model(model):
-        st.caption(known.speed_caption())
+    if caption := provider.model_caption(model):
+        st.caption(caption)
     temperature = st.slider("Temperature", 0.0, 2.0, float(state.temperature), 0.1)
     system_prompt = st.text_area(
         "System prompt",
@@ -183,7 +170,7 @@ if prompt := st.chat_input("Ask anything", max_chars=MAX_MESSAGE_CHARS):
         job = _answer_in_background(state, prompt)
         st.session_state[PENDING] = job
         try:
-            with st.spinner(_waiting_note(state)):
+            with st.spinner(chat.waiting_note(state)):
                 pieces = job.stream()
                 first = next(pieces, None)
             if first is not None:

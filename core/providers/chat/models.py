@@ -15,7 +15,7 @@ from pathlib import Path
 
 from core.config import Settings
 from core.providers.chat.assembly import AssemblyError, assemble_model
-from core.providers.chat.catalogue import CATALOGUE, installed_models
+from core.providers.chat.catalogue import CATALOGUE, installed_models, needs_assembly
 
 
 def main() -> int:
@@ -33,9 +33,26 @@ def main() -> int:
             continue
         print(f"  {path}" if path else "  not downloaded (see models/requirements-chat.txt)")
     print(f"\nOffline chat models on this machine ({models_dir}):")
-    for installed in installed_models(models_dir):
-        print(f"  {installed.model.label:<20} {installed.model.speed_caption()}")
-    return 1 if failed else 0
+    lines, unverified = listing(models_dir)
+    print("\n".join(lines))
+    return 1 if failed or unverified else 0
+
+
+def listing(models_dir: Path) -> tuple[list[str], bool]:
+    """One line per model: the ones offered, then any file the app will not offer; True when
+    there is such a file."""
+    lines = [
+        f"  {installed.model.label:<20} {installed.model.speed_caption()}"
+        for installed in installed_models(models_dir)
+    ]
+    # Not offered: the file is not the one the assembly checked (touched, or replaced by hand).
+    unverified = [
+        f"  {model.label:<20} not offered: {models_dir / model.file_name} changed since it was "
+        "checked; run `make models` again (with its parts installed)"
+        for model in CATALOGUE
+        if needs_assembly(model, models_dir)
+    ]
+    return [*lines, *unverified], bool(unverified)
 
 
 if __name__ == "__main__":

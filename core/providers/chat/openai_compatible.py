@@ -152,6 +152,13 @@ class OpenAICompatibleChatProvider:
         """None: the server loads its models itself, out of our sight."""
         return None
 
+    def model_label(self, model: str) -> str:
+        return model
+
+    def model_caption(self, model: str) -> str | None:
+        """None: how fast a remote model answers depends on a server we do not measure."""
+        return None
+
     def models(self) -> list[str]:
         if self.config.models:
             return list(self.config.models)

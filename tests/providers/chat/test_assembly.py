@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from core.providers.chat.assembly import AssemblyError, assemble_model, installed_parts
-from core.providers.chat.catalogue import OfflineModel, PartPackages
+from core.providers.chat.catalogue import OfflineModel, PartPackages, installed_path
 
 PARTS = [f"<part {index}>".encode() for index in range(1, 13)]
 JOINED = b"".join(PARTS)
@@ -57,7 +57,35 @@ def test_parts_are_joined_in_package_order_into_a_readable_file(tmp_path: Path) 
     assert assembled == models / "tiny-model.gguf"
     assert assembled.read_bytes() == JOINED
     assert assembled.stat().st_mode & 0o777 == 0o644
-    assert files_in(models) == ["tiny-model.gguf"]
+    assert files_in(models) == ["tiny-model.gguf", "tiny-model.gguf.verified"]
+    assert installed_path(tiny_model(), models) == assembled
+
+
+def test_a_file_joined_before_markers_is_checked_once_and_kept(tmp_path: Path) -> None:
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / "tiny-model.gguf").write_bytes(JOINED)
+    assert installed_path(tiny_model(), models) is None
+    (tmp_path / "site").mkdir()
+
+    # No parts needed: the file is hashed where it is, then marked.
+    assert (
+        assemble_model(tiny_model(), models, [str(tmp_path / "site")]) == models / "tiny-model.gguf"
+    )
+    assert installed_path(tiny_model(), models) == models / "tiny-model.gguf"
+
+
+def test_a_damaged_file_is_joined_again_from_the_parts(tmp_path: Path) -> None:
+    models = tmp_path / "models"
+    site = install_parts(tmp_path / "site", PARTS)
+    assembled = assemble_model(tiny_model(), models, site)
+    assert assembled is not None
+    assembled.write_bytes(JOINED.replace(b"<part 3>", b"<part X>"))  # same size
+    assert installed_path(tiny_model(), models) is None
+
+    assert assemble_model(tiny_model(), models, site) == assembled
+    assert assembled.read_bytes() == JOINED
+    assert installed_path(tiny_model(), models) == assembled
 
 
 def test_a_model_is_assembled_once(tmp_path: Path) -> None:

