@@ -7,6 +7,7 @@ import concurrent.futures
 import httpx
 import pytest
 
+from core.errors import StorageUnavailable
 from core.services import Services
 from storage.objects import ObjectMissing, VersionConflict
 
@@ -24,6 +25,22 @@ def test_put_get_roundtrip_keeps_bytes_and_type(services: Services, bucket: str)
 
     assert stored.data == b'{"a": 1}'
     assert stored.content_type == "application/json"
+
+
+def test_a_key_that_needs_quoting_round_trips(services: Services, bucket: str) -> None:
+    # S3's signature covers the quoted path: a key quoted one way and signed another is refused.
+    key = "imports/Fotos de María/plan + boceto (1)~v2.json"
+    services.objects.put(bucket, key, b"{}", "application/json")
+
+    assert services.objects.get(bucket, key).data == b"{}"
+    assert [info.key for info in services.objects.list_objects(bucket, "imports/")] == [key]
+
+
+def test_a_put_the_store_refuses_is_said_in_plain_words(services: Services) -> None:
+    if not services.settings.uses_s3:
+        pytest.skip("the folder store makes a bucket's folder on its first write")
+    with pytest.raises(StorageUnavailable, match="not answering"):
+        services.objects.put("no-such-bucket-here", "a.json", b"{}", "application/json")
 
 
 def test_missing_object_raises_object_missing(services: Services, bucket: str) -> None:
