@@ -42,7 +42,8 @@ def production_stack(**overrides: Any) -> Iterator[Services]:
 @contextmanager
 def production_stack_and_seaweedfs(**overrides: Any) -> Iterator[tuple[Services, SeaweedFS]]:
     with tempfile.TemporaryDirectory() as workdir, temporary_database() as database_url:
-        seaweed = start_seaweedfs(Path(workdir) / "seaweedfs")
+        # A benchmark's few buckets take volumes sized as on a server, not the tests' small ones.
+        seaweed = start_seaweedfs(Path(workdir) / "seaweedfs", volume_size_limit_mb=256)
         prefix = f"bench-{uuid.uuid4().hex[:8]}"
         settings = Settings(
             **_BENCH_SETTINGS,

@@ -390,7 +390,10 @@ class ImportRun:
     async def _add_to_library(self, stored: StoredImage) -> None:
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._batch.append((stored, done))
-        if len(self._batch) >= _BATCH_SIZE:
+        # Every URL still without an outcome is waiting here (the last ones of the run):
+        # nothing more will join the batch, so it goes now instead of at its timer.
+        unsettled = self._tally.total - self._tally.settled
+        if len(self._batch) >= min(_BATCH_SIZE, unsettled):
             await self._flush()
         elif self._batch_due is None:
             loop = asyncio.get_running_loop()

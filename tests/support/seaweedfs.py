@@ -58,7 +58,10 @@ def weed_binary() -> str:
     return found
 
 
-def start_seaweedfs(workdir: Path) -> SeaweedFS:
+def start_seaweedfs(workdir: Path, *, volume_size_limit_mb: int = 8) -> SeaweedFS:
+    """`volume_size_limit_mb`: small for tests (many buckets); a benchmark that writes tens of
+    MB into one bucket wants more, or each volume that fills stalls the writes for a second
+    while the next one grows."""
     data = workdir / "data"
     data.mkdir(parents=True)
     config = workdir / "s3.json"
@@ -100,7 +103,7 @@ def start_seaweedfs(workdir: Path) -> SeaweedFS:
             # bucket set of its own: mini's default of a few dozen volumes runs out after
             # about 70 written buckets. Small volumes, many of them (sparse files).
             "-volume.max=4000",
-            "-master.volumeSizeLimitMB=8",
+            f"-master.volumeSizeLimitMB={volume_size_limit_mb}",
             f"-s3.port={ports['s3']}",
             f"-master.port={ports['master']}",
             f"-volume.port={ports['volume']}",
