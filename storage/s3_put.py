@@ -29,8 +29,9 @@ _ERROR_CODE = re.compile(rb"<Code>([^<]+)</Code>")
 @dataclass(frozen=True)
 class PutAnswer:
     status: int
-    # The ETag on success; S3's error code ("PreconditionFailed") otherwise.
+    # On success.
     etag: str
+    # On a refusal: S3's code ("PreconditionFailed"), or the status when the body has none.
     error_code: str
 
     @property
@@ -82,8 +83,9 @@ class SignedPut:
         response = self._pool.request(
             "PUT", url, body=data, headers=dict(request.headers.items()), preload_content=True
         )
-        if 200 <= response.status < 300:
-            return PutAnswer(response.status, str(response.headers.get("ETag", "")), "")
+        answer = PutAnswer(response.status, str(response.headers.get("ETag", "")), "")
+        if answer.ok:
+            return answer
         found = _ERROR_CODE.search(response.data)
         code = found.group(1).decode("utf-8", "replace") if found else str(response.status)
         log.debug("S3 PUT refused", extra={"bucket": bucket, "key": key, "code": code})
