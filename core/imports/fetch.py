@@ -29,6 +29,7 @@ from core import metrics
 from core.imports.errors import DownloadRefused
 from core.imports.guard import AddressGuard, Target
 from core.imports.reasons import FailureReason
+from core.imports.sockets import asyncio_transport
 
 log = logging.getLogger(__name__)
 
@@ -178,17 +179,14 @@ class Downloader:
         # one pool of 40 connections over 10 hosts was half of the downloads' CPU.
         limits = self._limits
         return httpx.AsyncClient(
-            transport=self._transport,
-            verify=self._tls,
+            transport=self._transport
+            or asyncio_transport(ssl_context=self._tls, max_connections=limits.per_domain),
             headers={"User-Agent": USER_AGENT, "Accept": ACCEPT},
             timeout=httpx.Timeout(
                 connect=limits.connect_timeout,
                 read=limits.read_timeout,
                 write=limits.read_timeout,
                 pool=limits.connect_timeout,
-            ),
-            limits=httpx.Limits(
-                max_connections=limits.per_domain, max_keepalive_connections=limits.per_domain
             ),
             follow_redirects=False,
             # A proxy from the environment would connect on our behalf, past the guard.
