@@ -9,6 +9,7 @@ A deleted account's import jobs stay without an owner, for their counts in Analy
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -19,6 +20,7 @@ from typing import Any
 from sqlalchemy import (
     CTE,
     ColumnElement,
+    Select,
     Text,
     Update,
     and_,
@@ -34,6 +36,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.engine import Connection, Row
 from sqlalchemy.orm import Session, aliased, sessionmaker
 from sqlalchemy.sql.dml import ReturningUpdate
 
@@ -41,7 +44,7 @@ from core.errors import NotFound
 from core.generation.status import Status
 from core.jobs.model import ACTIVE, Job, JobEnd, JobKind, NewJob, QueueCounts, WorkerInfo
 from core.jobs.notices import CHANNEL, NOTICE_LIMIT_BYTES, notify_finished
-from storage.db import reading, transaction
+from storage.db import reading, reading_rows, transaction
 from storage.models import Job as JobRow
 from storage.models import JobWorker
 
@@ -191,18 +194,19 @@ class JobStore:
         kinds: Sequence[JobKind] = (),
         limit: int = 50,
     ) -> list[Job]:
-        """Newest first; `owner_id` None lists everyone's."""
-        query = select(JobRow).order_by(JobRow.created_at.desc(), JobRow.id.desc()).limit(limit)
-        if owner_id is not None:
-            query = query.where(JobRow.owner_id == owner_id)
-        else:
-            query = query.where(JobRow.owner_id.is_not(None))
-        if states:
-            query = query.where(JobRow.state.in_([s.value for s in states]))
-        if kinds:
-            query = query.where(JobRow.kind.in_([k.value for k in kinds]))
-        with reading(self._sessions) as db:
-            jobs = [_job(row) for row in db.scalars(query)]
+        """Newest first; `owner_id` None lists everyone's.
+
+        Pages with job cards list on every run: the statement is built once per shape and
+        read as plain rows, since building it and an ORM session cost more than the query."""
+        query = _listing(owner_id is not None, bool(states), bool(kinds))
+        parameters = {
+            "owner_id": owner_id,
+            "states": [s.value for s in states],
+            "kinds": [k.value for k in kinds],
+            "limit": limit,
+        }
+        with reading_rows(self._sessions) as db:
+            jobs = [_job(row) for row in db.execute(query, parameters)]
             return self._with_positions(db, jobs)
 
     def in_flight(self, owner_id: uuid.UUID, kind: JobKind) -> int:
@@ -454,7 +458,7 @@ class JobStore:
     def _with_position(self, db: Session, job: Job) -> Job:
         return self._with_positions(db, [job])[0]
 
-    def _with_positions(self, db: Session, jobs: list[Job]) -> list[Job]:
+    def _with_positions(self, db: Session | Connection, jobs: list[Job]) -> list[Job]:
         """Estimate each pending job's place under the round robin: the owner's older jobs,
         and from every other waiting owner one job per round before this one's round, plus
         one in this round if that owner has waited longer."""
@@ -593,7 +597,26 @@ def _held_by(job: Job, worker_id: str) -> tuple[Any, ...]:
     )
 
 
-def _job(row: JobRow) -> Job:
+@functools.cache
+def _listing(by_owner: bool, by_state: bool, by_kind: bool) -> Select[Any]:
+    """`JobStore.listing`'s statement, its values as parameters."""
+    query = (
+        select(JobRow.__table__)
+        .order_by(JobRow.created_at.desc(), JobRow.id.desc())
+        .limit(bindparam("limit"))
+    )
+    if by_owner:
+        query = query.where(JobRow.owner_id == bindparam("owner_id"))
+    else:
+        query = query.where(JobRow.owner_id.is_not(None))
+    if by_state:
+        query = query.where(JobRow.state.in_(bindparam("states", expanding=True)))
+    if by_kind:
+        query = query.where(JobRow.kind.in_(bindparam("kinds", expanding=True)))
+    return query
+
+
+def _job(row: JobRow | Row[Any]) -> Job:
     if row.owner_id is None:
         # Only a deleted account's imports have none, and every reader here leaves them out.
         raise LookupError(f"job {row.id} belongs to a deleted account")
@@ -607,7 +630,7 @@ def _job(row: JobRow) -> Job:
     )
 
 
-def _end(row: JobRow) -> JobEnd:
+def _end(row: JobRow | Row[Any]) -> JobEnd:
     return JobEnd(
         id=row.id,
         state=Status(row.state),
