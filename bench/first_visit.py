@@ -44,7 +44,7 @@ async def _load(url: str) -> float:
     started = time.perf_counter()
     ws = await open_stream(url, None)
     try:
-        problem, _runs = await run_page(ws, LOGIN_FORM, by_hash=False)
+        problem, _runs, _deltas = await run_page(ws, LOGIN_FORM, by_hash=False)
     finally:
         await ws.close()
     if problem is not None:

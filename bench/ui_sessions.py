@@ -16,7 +16,9 @@ code adds) and with none ("bare_streamlit_defaults").
   same DATA_DIR) switch between two pages at once, each switch timed.
 
 Every sample checks what the run rendered (a title, a tab, the Log out button), so a page that
-fails or lands elsewhere counts as an error, not as a fast run.
+fails or lands elsewhere counts as an error, not as a fast run, and counts the deltas (elements
+and blocks) it received: a page that draws five times as much costs Streamlit more to run, to
+serialise and to send, whoever's code asked for it (`ratio_deltas`).
 
     python -m bench.ui_sessions [--sessions 1,5,20] [--pages image,speech] [--app-dir DIR]
 
@@ -90,17 +92,23 @@ class App:
     signed_in: bool  # sessions carry a refresh cookie
 
 
+# (problem or None, script runs, deltas received)
+Outcome = tuple[str | None, int, int]
+
+
 @dataclass
 class Samples:
     ms: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     runs: list[int] = field(default_factory=list)
+    deltas: list[int] = field(default_factory=list)
 
-    def add(self, started: float, outcome: tuple[str | None, int]) -> None:
-        problem, runs = outcome
+    def add(self, started: float, outcome: Outcome) -> None:
+        problem, runs, deltas = outcome
         if problem is None:
             self.ms.append((time.perf_counter() - started) * 1000)
             self.runs.append(runs)
+            self.deltas.append(deltas)
         else:
             self.errors.append(problem)
 
@@ -111,6 +119,7 @@ class Samples:
             result["first_error"] = self.errors[0][:300]
         if self.runs:
             result["script_runs"] = round(sum(self.runs) / len(self.runs), 2)
+            result["deltas_per_load"] = round(sum(self.deltas) / len(self.deltas), 1)
         return result
 
 
@@ -134,10 +143,9 @@ async def open_stream(url: str, cookie: str | None) -> ClientConnection:
     )
 
 
-async def run_page(
-    ws: ClientConnection, target: Target, *, by_hash: bool
-) -> tuple[str | None, int]:
-    """Ask for one page run and read until it is done: (problem or None, script runs)."""
+async def run_page(ws: ClientConnection, target: Target, *, by_hash: bool) -> Outcome:
+    """Ask for one page run and read until it is done: (problem or None, script runs, deltas
+    received: the elements and blocks the page drew, what Streamlit charges for)."""
     message = BackMsg()
     state = message.rerun_script
     if by_hash:  # a click in the navigation menu
@@ -147,13 +155,14 @@ async def run_page(
     await ws.send(message.SerializeToString())
     seen: set[str] = set()
     problem: str | None = None
-    runs = 1
+    runs, deltas = 1, 0
     async with asyncio.timeout(RUN_TIMEOUT_S):
         while True:
             forward = ForwardMsg()
             forward.ParseFromString(await ws.recv(decode=False))
             kind = forward.WhichOneof("type")
             if kind == "delta":
+                deltas += 1
                 problem = problem or _read_delta(forward, seen)
             elif kind == "page_not_found":
                 problem = problem or f"page not found: {forward.page_not_found.page_name!r}"
@@ -169,7 +178,7 @@ async def run_page(
     missing = [text for text in target.expects if text not in seen]
     if problem is None and missing:
         problem = f"expected {missing} on {target.url_path or '/'!r}, saw {sorted(seen)[:12]}"
-    return problem, runs
+    return problem, runs, deltas
 
 
 def _read_delta(forward: ForwardMsg, seen: set[str]) -> str | None:
@@ -211,7 +220,7 @@ async def _switching(
     ws: ClientConnection | None = None
     try:
         ws = await open_stream(app.url, cookie)
-        problem, _ = await run_page(ws, app.signed_in_home, by_hash=False)
+        problem, _runs, _deltas = await run_page(ws, app.signed_in_home, by_hash=False)
     except (OSError, TimeoutError, WebSocketException) as error:
         problem = f"{type(error).__name__}: {error}"
     if problem is not None:
@@ -328,6 +337,8 @@ def _compare(bare: Samples, defaults: Samples, atelier: Samples) -> dict[str, ob
         "ratio_p50": _ratio(a, b, "p50"),
         "ratio_p95": _ratio(a, b, "p95"),
         "ratio_p95_to_defaults": _ratio(a, d, "p95"),
+        # How much more the page draws: Streamlit's own cost grows with it.
+        "ratio_deltas": _ratio(a, b, "deltas_per_load"),
     }
 
 
