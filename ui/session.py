@@ -22,6 +22,9 @@ _AUTH = "_auth"
 _ACCOUNT = "_account"
 _RESUME_TRIED = "_resume_tried"
 _NOTICE = "_auth_notice"
+# The login page's tabs: a widget, so the open one survives reruns (and, not drawn while
+# signed in, is forgotten: a log out comes back to "Log in").
+LOGIN_TAB_KEY = "login_tab"
 
 
 @dataclass

@@ -8,6 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 import core.runtime
 from core.services import Services
+from ui.session import LOGIN_TAB_KEY
 
 APP = str(Path(__file__).resolve().parents[2] / "ui" / "main.py")
 
@@ -30,6 +31,12 @@ def app(app_services: Services) -> AppTest:
     return at
 
 
+def open_tab(at: AppTest, label: str) -> AppTest:
+    """Open one of the login page's tabs, as a click would: only the open one is drawn."""
+    at.session_state[LOGIN_TAB_KEY] = label
+    return at.run()
+
+
 def log_in(at: AppTest, email: str, password: str) -> AppTest:
     form = [t for t in at.text_input if t.form_id == "login"]
     form[0].input(email)
@@ -39,6 +46,7 @@ def log_in(at: AppTest, email: str, password: str) -> AppTest:
 
 
 def register(at: AppTest, email: str, password: str, confirm: str | None = None) -> AppTest:
+    open_tab(at, "Create account")
     at.text_input(key="register_email").input(email)
     at.text_input(key="register_password").input(password)
     at.text_input(key="register_confirm").input(confirm if confirm is not None else password)

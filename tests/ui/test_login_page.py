@@ -13,7 +13,7 @@ import core.runtime
 from core.config import Settings
 from core.services import Services, start_services
 from tests.support.clock import FakeClock
-from tests.ui.conftest import APP, log_in, register
+from tests.ui.conftest import APP, log_in, open_tab, register
 from ui import cookie_bridge
 
 PASSWORD = "correct horse 42"
@@ -41,6 +41,25 @@ def _sidebar_text(at: AppTest) -> str:
 def test_logged_out_visitors_see_only_the_login_page(app: AppTest) -> None:
     assert [tab.label for tab in app.tabs] == ["Log in", "Create account"]
     assert not [b for b in app.button if b.label == "Log out"]
+
+
+def test_only_the_open_tab_is_drawn(app: AppTest) -> None:
+    def forms() -> set[str]:
+        return {field.form_id for field in app.text_input}
+
+    assert forms() == {"login"}
+    open_tab(app, "Create account")
+    assert forms() == {"register"}
+    open_tab(app, "Log in")
+    assert forms() == {"login"}
+
+
+def test_after_logging_out_the_form_opens_on_log_in(app: AppTest) -> None:
+    register(app, "ada@example.com", PASSWORD)
+    next(b for b in app.button if b.label == "Log out").click()
+    app.run()
+
+    assert {field.form_id for field in app.text_input} == {"login"}
 
 
 def test_register_logs_in_and_shows_who_is_signed_in(app: AppTest) -> None:
