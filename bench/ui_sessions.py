@@ -60,6 +60,9 @@ BARE_APP = Path(__file__).resolve().parent / "bare_app.py"
 PASSWORD = "correct horse 42"
 RUN_TIMEOUT_S = 30.0  # one page run, under load
 START_TIMEOUT_S = 90.0
+# Each scenario runs in blocks, the three apps in turn, so the machine's drift over a run (it
+# is shared) falls on all of them alike instead of on whichever went last.
+BLOCKS = 4
 BUDGET_S = 150.0  # scenarios that would start later are skipped, and the JSON says so
 SIGNED_IN = "Log out"  # the sidebar button every signed-in Atelier page has
 
@@ -241,18 +244,16 @@ async def _switching(
         await ws.close()
 
 
-async def first_loads(app: App, sessions: int, rounds: int) -> Samples:
-    samples = Samples()
+async def first_loads(app: App, sessions: int, rounds: int, samples: Samples) -> None:
     for _ in range(rounds):
         await asyncio.gather(*(_first_load(app, samples) for _ in range(sessions)))
-    return samples
 
 
-async def page_switches(app: App, cookies: list[str | None], switches: int) -> Samples:
-    samples = Samples()
+async def page_switches(
+    app: App, cookies: list[str | None], switches: int, samples: Samples
+) -> None:
     ready = asyncio.Barrier(len(cookies))
     await asyncio.gather(*(_switching(app, c, switches, ready, samples) for c in cookies))
-    return samples
 
 
 # --- the servers ------------------------------------------------------------------------------
@@ -367,7 +368,7 @@ def main() -> None:
         work = Path(workdir)
         data_dir = work / "data"
         # Up front, before the app opens the database: one cookie per signed-in session.
-        cookies = mint_refresh_tokens(data_dir, sum(counts) + 1)
+        cookies = mint_refresh_tokens(data_dir, sum(counts) * BLOCKS + 1)
         env = _clean_env(data_dir)
         # Streamlit reads .streamlit/config.toml from the directory it starts in: "bare" runs
         # with Atelier's own settings (so the ratio is what Atelier's code adds), the other one
@@ -428,9 +429,9 @@ async def _measure(
 ) -> dict[str, object]:
     # Warm every process (imports, bytecode, first provider use) before anything is timed.
     for app in apps:
-        await first_loads(app, 1, 2)
+        await first_loads(app, 1, 2, Samples())
         warm_cookie = cookies.pop() if app.signed_in else None
-        await page_switches(app, [warm_cookie], 2 * len(app.switch_pages))
+        await page_switches(app, [warm_cookie], 2 * len(app.switch_pages), Samples())
 
     first: dict[str, object] = {}
     switching: dict[str, object] = {}
@@ -438,19 +439,21 @@ async def _measure(
         if time.monotonic() - began > BUDGET_S:
             first[str(n)] = {"skipped": "time budget"}
             continue
-        rounds = max(2, math.ceil(args.samples / n))
-        bare, defaults, atelier = [await first_loads(app, n, rounds) for app in apps]
+        bare, defaults, atelier = per_app = (Samples(), Samples(), Samples())
+        for _ in range(max(BLOCKS, math.ceil(args.samples / n))):
+            for app, samples in zip(apps, per_app, strict=True):
+                await first_loads(app, n, 1, samples)
         first[str(n)] = _compare(bare, defaults, atelier)
     for n in counts:
         if time.monotonic() - began > BUDGET_S:
             switching[str(n)] = {"skipped": "time budget"}
             continue
         switches = max(args.switches, math.ceil(args.samples / n))
-        own = [cookies.pop() if app.signed_in else None for app in apps for _ in range(n)]
-        bare, defaults, atelier = [
-            await page_switches(app, own[i * n : (i + 1) * n], switches)
-            for i, app in enumerate(apps)
-        ]
+        bare, defaults, atelier = per_app = (Samples(), Samples(), Samples())
+        for _ in range(BLOCKS):
+            for app, samples in zip(apps, per_app, strict=True):
+                own = [cookies.pop() if app.signed_in else None for _ in range(n)]
+                await page_switches(app, own, math.ceil(switches / BLOCKS), samples)
         switching[str(n)] = _compare(bare, defaults, atelier)
     return {"first_load_ms": first, "page_switch_ms": switching}
 
