@@ -70,7 +70,10 @@ class _Connection(asyncio.Protocol):
             waiter.set_result(None)
 
     async def wait(self, timeout: float | None, timed_out: type[Exception]) -> None:
-        """Until the socket delivers, drains or ends, or `timeout` seconds pass."""
+        """Until the socket delivers, drains or ends, or `timeout` seconds pass.
+
+        One waiter is enough: httpcore's HTTP/1.1 connection reads and writes in turn, never
+        both at once."""
         loop = asyncio.get_running_loop()
         waiter = self.waiter = loop.create_future()
         timer = None
