@@ -17,52 +17,50 @@ if notice := pop_notice():
 # visitor loads first, and the form behind the other tab was half of its elements.
 log_in, register = st.tabs(["Log in", "Create account"], key=LOGIN_TAB_KEY, on_change="rerun")
 
+
+def _signed_in(email: str, password: str) -> None:
+    sign_in(auth.login(email, password, ip=client_ip(), user_agent=user_agent()))
+    st.rerun()
+
+
+def _login_form() -> None:
+    email = st.text_input("Email", autocomplete="email")
+    password = st.text_input("Password", type="password", autocomplete="current-password")
+    if st.form_submit_button("Log in", type="primary"):
+        with user_errors():
+            if not email.strip() or not password:
+                # Not a failed login: nothing was tried, so nothing counts against the limit.
+                st.warning("Enter your email and your password.", icon="✍️")
+                st.stop()
+            _signed_in(email, password)
+
+
+def _register_form() -> None:
+    new_email = st.text_input("Email", key="register_email", autocomplete="email")
+    new_password = st.text_input(
+        "Password",
+        type="password",
+        key="register_password",
+        autocomplete="new-password",
+        help=f"At least {services().settings.password_min_length} characters, "
+        "mixing letters with digits or symbols.",
+    )
+    confirm = st.text_input(
+        "Repeat password", type="password", key="register_confirm", autocomplete="new-password"
+    )
+    if st.form_submit_button("Create account", type="primary"):
+        with user_errors():
+            if new_password != confirm:
+                st.error("The two passwords differ.", icon="⚠️")
+            else:
+                auth.register(new_email, new_password, ip=client_ip())
+                _signed_in(new_email, new_password)
+
+
 if log_in.open:
     with log_in, st.form("login"):
-        email = st.text_input("Email", autocomplete="email")
-        password = st.text_input("Password", type="password", autocomplete="current-password")
-        if st.form_submit_button("Log in", type="primary"):
-            with user_errors():
-                if not email.strip() or not password:
-                    # Not a failed login: nothing was tried, so nothing counts against the limit.
-                    st.warning("Enter your email and your password.", icon="✍️")
-                    st.stop()
-                sign_in(
-                    auth.login(
-                        email,
-                        password,
-                        ip=client_ip(),
-                        user_agent=user_agent(),
-                    )
-                )
-                st.rerun()
+        _login_form()
 
 if register.open:
     with register, st.form("register"):
-        new_email = st.text_input("Email", key="register_email", autocomplete="email")
-        new_password = st.text_input(
-            "Password",
-            type="password",
-            key="register_password",
-            autocomplete="new-password",
-            help=f"At least {services().settings.password_min_length} characters, "
-            "mixing letters with digits or symbols.",
-        )
-        confirm = st.text_input(
-            "Repeat password", type="password", key="register_confirm", autocomplete="new-password"
-        )
-        if st.form_submit_button("Create account", type="primary"):
-            with user_errors():
-                if new_password != confirm:
-                    st.error("The two passwords differ.", icon="⚠️")
-                else:
-                    auth.register(new_email, new_password, ip=client_ip())
-                    sign_in(
-                        auth.login(
-                            new_email,
-                            new_password,
-                            ip=client_ip(),
-                            user_agent=user_agent(),
-                        )
-                    )
-                    st.rerun()
+        _register_form()

@@ -20,6 +20,13 @@ import httpx
 
 # Past this many unread bytes the socket stops being read until httpcore catches up.
 _HIGH_WATER = 256 * 1024
+# httpcore's names for what a stream can tell, and asyncio's for the same from a transport.
+_TRANSPORT_INFO = {
+    "ssl_object": "ssl_object",
+    "client_addr": "sockname",
+    "server_addr": "peername",
+    "socket": "socket",
+}
 
 
 class _Connection(asyncio.Protocol):
@@ -158,13 +165,8 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
         if info == "is_readable":
             # An idle HTTP/1.1 connection with something to read was closed by the server.
             return bool(self._connection.buffer) or self._connection.ended
-        names = {
-            "ssl_object": "ssl_object",
-            "client_addr": "sockname",
-            "server_addr": "peername",
-            "socket": "socket",
-        }
-        return self._transport.get_extra_info(names[info]) if info in names else None
+        name = _TRANSPORT_INFO.get(info)
+        return None if name is None else self._transport.get_extra_info(name)
 
 
 class AsyncioBackend(httpcore.AsyncNetworkBackend):

@@ -210,28 +210,22 @@ def test_tls_carries_the_name_the_guard_checked(
     assert run(main()) == BIG
 
 
-def test_a_certificate_from_an_unknown_authority_is_refused(
-    tls_server: _Server, run: Callable[[Awaitable[Any]], Any]
+@pytest.mark.parametrize(
+    ("trusted", "name"),
+    [(False, HOST_NAME), (True, "elsewhere.test")],
+    ids=["an unknown authority", "a wrong name on a trusted certificate"],
+)
+def test_a_certificate_that_does_not_verify_is_refused(
+    tls_server: _Server,
+    authority: Authority,
+    run: Callable[[Awaitable[Any]], Any],
+    trusted: bool,
+    name: str,
 ) -> None:
     async def main() -> None:
-        async with _client() as client:
+        async with _client(authority.client_context() if trusted else None) as client:
             await client.get(
-                f"https://127.0.0.1:{tls_server.port}/small",
-                extensions={"sni_hostname": HOST_NAME},
-            )
-
-    with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
-        run(main())
-
-
-def test_a_wrong_name_on_a_trusted_certificate_is_refused(
-    tls_server: _Server, authority: Authority, run: Callable[[Awaitable[Any]], Any]
-) -> None:
-    async def main() -> None:
-        async with _client(authority.client_context()) as client:
-            await client.get(
-                f"https://127.0.0.1:{tls_server.port}/small",
-                extensions={"sni_hostname": "elsewhere.test"},
+                f"https://127.0.0.1:{tls_server.port}/small", extensions={"sni_hostname": name}
             )
 
     with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
